@@ -1,0 +1,93 @@
+/**
+ * Building a send request apart from sending it, and the two ways of
+ * sending it: `node:http(s)` (the default: starts fast and can skip
+ * certificate checks) or any `fetch`.
+ *
+ * @module
+ */
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { ResultCode } from "../protocol/codes.js";
+
+/** A request, fully built, not yet sent. */
+export interface PushRequest {
+  readonly url: string;
+  readonly method: "POST";
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** A reply: HTTP status and body text. */
+export interface PushReply {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** Sends one request; rejects with a {@link TransportError} when no reply came. */
+export type Transport = (request: PushRequest, signal: AbortSignal) => Promise<PushReply>;
+
+/** No reply: the connection failed or the attempt timed out. `code` is the client-side result code. */
+export class TransportError extends Error {
+  constructor(
+    readonly code: typeof ResultCode.CLIENT_CONNECTION_ERROR | typeof ResultCode.CLIENT_TIMEOUT_ERROR,
+    options?: { cause?: unknown },
+  ) {
+    super(code === ResultCode.CLIENT_TIMEOUT_ERROR ? "request timed out" : "connection failed", options);
+    this.name = "TransportError";
+  }
+}
+
+/**
+ * The form-encoded POST the AlertR web bridge expects: one field `data`
+ * holding the frame.
+ */
+export function buildPushRequest(endpoint: string, frame: string): PushRequest {
+  return {
+    url: endpoint,
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ data: frame }).toString(),
+  };
+}
+
+function failure(signal: AbortSignal, cause: unknown): TransportError {
+  const timedOut = signal.aborted && (signal.reason as { name?: string } | undefined)?.name === "TimeoutError";
+  return new TransportError(timedOut ? ResultCode.CLIENT_TIMEOUT_ERROR : ResultCode.CLIENT_CONNECTION_ERROR, { cause });
+}
+
+/** A {@link Transport} on `node:http` and `node:https`. */
+export function nodeTransport(options: { checkCertificate?: boolean } = {}): Transport {
+  const rejectUnauthorized = options.checkCertificate ?? true;
+  return (request, signal) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(request.url);
+      const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+      const body = Buffer.from(request.body);
+      const req = send(url, {
+        method: request.method,
+        headers: { ...request.headers, "content-length": String(body.length) },
+        rejectUnauthorized,
+        signal,
+      });
+      req.on("error", (error) => reject(failure(signal, error)));
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", (error) => reject(failure(signal, error)));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      });
+      req.end(body);
+    });
+}
+
+/** A {@link Transport} on a `fetch` implementation. */
+export function fetchTransport(fetchImpl: typeof fetch): Transport {
+  return async (request, signal) => {
+    try {
+      const response = await fetchImpl(request.url, { method: request.method, headers: request.headers, body: request.body, signal });
+      return { status: response.status, body: await response.text() };
+    } catch (error) {
+      throw failure(signal, error);
+    }
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Envelope v1, the AlertR format: AES-256-CBC under SHA-256 of the shared
+ * secret, no padding, no MAC.
+ *
+ * @module
+ */
+import type { CryptoBackend, RandomSource } from "./crypto.js";
+import { ascii, concatBytes, fromBase64, fromUtf8, toBase64, utf8 } from "./encoding.js";
+import { DecryptionFailedError } from "./errors.js";
+import { KeyCache } from "./key-cache.js";
+import { type PushPayload, parsePayload } from "./payload.js";
+
+const BLOCK = 16;
+const IV_LENGTH = 16;
+const NONCE_LENGTH = 4;
+const SPACE = 0x20;
+
+const keys = new KeyCache<Uint8Array>();
+
+function v1Key(sharedSecret: string, crypto: CryptoBackend): Promise<Uint8Array> {
+  return keys.get(sharedSecret, () => crypto.sha256(utf8(sharedSecret)));
+}
+
+/**
+ * Encrypts a serialised payload (pure ASCII JSON) into the v1 `data`
+ * string: `base64(iv || AES-256-CBC(nonce || json || spaces))`.
+ */
+export async function sealV1(payloadJson: string, sharedSecret: string, crypto: CryptoBackend, random: RandomSource): Promise<string> {
+  const key = await v1Key(sharedSecret, crypto);
+  const iv = random(IV_LENGTH);
+  const nonce = random(NONCE_LENGTH);
+  const unpadded = NONCE_LENGTH + payloadJson.length;
+  const plaintext = new Uint8Array(Math.ceil(unpadded / BLOCK) * BLOCK).fill(SPACE);
+  plaintext.set(nonce);
+  plaintext.set(ascii(payloadJson), NONCE_LENGTH);
+  const ciphertext = await crypto.aesCbcEncryptNoPadding(key, iv, plaintext);
+  return toBase64(concatBytes(iv, ciphertext));
+}
+
+/**
+ * Decrypts a v1 `data` string and parses its payload as the AlertR app
+ * does. Any failure rejects with {@link DecryptionFailedError}.
+ */
+export async function openV1(data: string, sharedSecret: string, crypto: CryptoBackend): Promise<PushPayload> {
+  try {
+    const bytes = fromBase64(data);
+    if (bytes.length < IV_LENGTH + BLOCK || bytes.length % BLOCK !== 0) throw new Error("bad length");
+    const key = await v1Key(sharedSecret, crypto);
+    const plaintext = await crypto.aesCbcDecryptNoPadding(key, bytes.subarray(0, IV_LENGTH), bytes.subarray(IV_LENGTH));
+    const payload = parsePayload(fromUtf8(plaintext.subarray(NONCE_LENGTH)));
+    if (!payload) throw new Error("bad payload");
+    return payload;
+  } catch {
+    throw new DecryptionFailedError();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The request frame (`{"username": ..., "version": 0.1, "data": ...}`) and
+ * the reading of the server's reply.
+ *
+ * @module
+ */
+import { ResultCode } from "./codes.js";
+import { pythonJsonString } from "./python-json.js";
+
+/** The protocol version this client speaks, written exactly as the original does. */
+export const CLIENT_VERSION = "0.1";
+
+/** The reference server's version; it accepts clients with the same first decimal. */
+export const SERVER_VERSION = 0.101;
+
+/** Fields of a send frame. */
+export interface SendFrame {
+  readonly username: string;
+  readonly password: string;
+  /** The prefixed channel. */
+  readonly channel: string;
+  /** The sealed envelope. */
+  readonly data: string;
+}
+
+/** Serialises a frame byte for byte as the original client does. */
+export function serializeFrame(frame: SendFrame): string {
+  return (
+    `{"username": ${pythonJsonString(frame.username)}, "password": ${pythonJsonString(frame.password)}, ` +
+    `"channel": ${pythonJsonString(frame.channel)}, "version": ${CLIENT_VERSION}, "data": ${pythonJsonString(frame.data)}}`
+  );
+}
+
+/**
+ * Whether a client version is accepted by a server version:
+ * `floor(v*10) == floor(server*10)`.
+ */
+export function isCompatibleVersion(clientVersion: number, serverVersion = SERVER_VERSION): boolean {
+  return Math.floor(clientVersion * 10) === Math.floor(serverVersion * 10);
+}
+
+/**
+ * The result code carried by a reply: `Code` (the service) or `code` (the
+ * web bridge). A non-200 status or an unreadable body counts as
+ * `WEB_BRIDGE_ERROR`.
+ */
+export function parseReply(status: number, body: string): number {
+  if (status !== 200) return ResultCode.WEB_BRIDGE_ERROR;
+  try {
+    const reply: unknown = JSON.parse(body);
+    if (typeof reply === "object" && reply !== null) {
+      const code = (reply as { Code?: unknown; code?: unknown }).Code ?? (reply as { code?: unknown }).code;
+      if (Number.isSafeInteger(code)) return code as number;
+    }
+  } catch {
+    // fall through: an unreadable reply is a bridge error
+  }
+  return ResultCode.WEB_BRIDGE_ERROR;
+}

@@ -1,0 +1,81 @@
+/**
+ * JSON text exactly as Python's `json.dumps` writes it with its defaults
+ * (`ensure_ascii=True`, separators `", "` and `": "`), which is what the
+ * AlertR service and app expect byte for byte.
+ *
+ * @module
+ */
+
+const SHORT_ESCAPES: Record<number, string> = {
+  34: '\\"',
+  92: "\\\\",
+  10: "\\n",
+  13: "\\r",
+  9: "\\t",
+  8: "\\b",
+  12: "\\f",
+};
+
+// Printable ASCII other than `"` and `\` passes through unchanged.
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
+
+/** Escaped form of one UTF-16 code unit, or `undefined` when it stands as itself. */
+function escapeCodeUnit(unit: number): string | undefined {
+  const short = SHORT_ESCAPES[unit];
+  if (short !== undefined) return short;
+  if (unit < 0x20 || unit >= 0x7f) return `\\u${unit.toString(16).padStart(4, "0")}`;
+  return undefined;
+}
+
+/**
+ * A string as a Python-style JSON string literal, quotes included. The
+ * result is pure ASCII.
+ *
+ * @example
+ * pythonJsonString("Grüße") // '"Gr\\u00fc\\u00dfe"'
+ */
+export function pythonJsonString(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
+  let out = '"';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const escaped = escapeCodeUnit(text.charCodeAt(i));
+    if (escaped !== undefined) {
+      out += text.slice(start, i) + escaped;
+      start = i + 1;
+    }
+  }
+  return `${out}${text.slice(start)}"`;
+}
+
+/** Length of the JSON encoding of one code unit (1, 2 or 6). */
+export function encodedUnitLength(unit: number): number {
+  if (unit >= 0x20 && unit < 0x7f) return unit === 0x22 || unit === 0x5c ? 2 : 1;
+  return SHORT_ESCAPES[unit] !== undefined ? 2 : 6;
+}
+
+/** A JSON value as Python writes it: strings, safe integers, booleans, and objects of them. */
+export type PythonJsonValue = string | number | boolean | { readonly [key: string]: PythonJsonValue | undefined };
+
+/**
+ * Serialises a value like Python's `json.dumps`. Keys keep insertion order;
+ * `undefined` members are left out. Numbers must be safe integers; the
+ * frame's `version` float is written by the caller as a literal.
+ */
+export function pythonJsonDumps(value: PythonJsonValue): string {
+  if (typeof value === "string") return pythonJsonString(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new TypeError("only safe integers are serialised");
+    return String(value);
+  }
+  let out = "{";
+  let first = true;
+  for (const key of Object.keys(value)) {
+    const member = value[key];
+    if (member === undefined) continue;
+    out += `${first ? "" : ", "}${pythonJsonString(key)}: ${pythonJsonDumps(member)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
