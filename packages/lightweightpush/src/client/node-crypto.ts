@@ -4,10 +4,28 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2 } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, type KeyObject, pbkdf2 } from "node:crypto";
 import type { CryptoBackend } from "../protocol/crypto.js";
 
 const asBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+
+// Importing raw key bytes is a good part of the cost of createCipheriv; the
+// protocol passes the same cached key array for every message, so keep one
+// KeyObject per array.
+const keyObjects = new WeakMap<Uint8Array, KeyObject>();
+function keyObject(raw: Uint8Array): KeyObject {
+  let key = keyObjects.get(raw);
+  if (!key) {
+    key = createSecretKey(raw);
+    keyObjects.set(raw, key);
+  }
+  return key;
+}
+
+/** update() and final() as one array, without a copy when final() is empty (unpadded CBC). */
+function finish(update: Buffer, final: Buffer): Uint8Array {
+  return asBytes(final.length === 0 ? update : Buffer.concat([update, final]));
+}
 
 /** The `node:crypto` backend. */
 export const nodeCryptoBackend: CryptoBackend = {
@@ -23,21 +41,21 @@ export const nodeCryptoBackend: CryptoBackend = {
     });
   },
   async aesCbcEncryptNoPadding(key, iv, plaintext) {
-    const cipher = createCipheriv("aes-256-cbc", key, iv).setAutoPadding(false);
-    return asBytes(Buffer.concat([cipher.update(plaintext), cipher.final()]));
+    const cipher = createCipheriv("aes-256-cbc", keyObject(key), iv).setAutoPadding(false);
+    return finish(cipher.update(plaintext), cipher.final());
   },
   async aesCbcDecryptNoPadding(key, iv, ciphertext) {
-    const decipher = createDecipheriv("aes-256-cbc", key, iv).setAutoPadding(false);
-    return asBytes(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+    const decipher = createDecipheriv("aes-256-cbc", keyObject(key), iv).setAutoPadding(false);
+    return finish(decipher.update(ciphertext), decipher.final());
   },
   async aesGcmEncrypt(key, nonce, plaintext, aad) {
-    const cipher = createCipheriv("aes-256-gcm", key, nonce);
+    const cipher = createCipheriv("aes-256-gcm", keyObject(key), nonce);
     cipher.setAAD(aad);
     return asBytes(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
   },
   async aesGcmDecrypt(key, nonce, sealed, aad) {
     if (sealed.length < 16) throw new Error("sealed data too short");
-    const decipher = createDecipheriv("aes-256-gcm", key, nonce);
+    const decipher = createDecipheriv("aes-256-gcm", keyObject(key), nonce);
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
     return asBytes(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]));

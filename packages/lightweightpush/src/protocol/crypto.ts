@@ -25,8 +25,26 @@ export interface CryptoBackend {
   aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
 }
 
+// One getRandomValues call costs microseconds, as much as the rest of a v1
+// seal; so small draws are cut from a pool refilled 4 KiB at a time. Every
+// byte is handed out once (as a copy) and never reused.
+const POOL_BYTES = 4096;
+const MAX_POOLED_DRAW = 64;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+
 /** Random bytes from `globalThis.crypto`, present in browsers and Node 20+. */
-export const secureRandom: RandomSource = (length) => globalThis.crypto.getRandomValues(new Uint8Array(length));
+export const secureRandom: RandomSource = (length) => {
+  if (length > MAX_POOLED_DRAW) return globalThis.crypto.getRandomValues(new Uint8Array(length));
+  if (poolOffset + length > pool.length) {
+    pool = globalThis.crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+    poolOffset = 0;
+  }
+  const bytes = pool.slice(poolOffset, poolOffset + length);
+  pool.fill(0, poolOffset, poolOffset + length);
+  poolOffset += length;
+  return bytes;
+};
 
 const BLOCK = 16;
 

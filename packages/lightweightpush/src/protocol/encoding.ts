@@ -39,7 +39,7 @@ const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 // Node's Buffer is several times faster than any JavaScript loop; use it
 // when the runtime has it, without importing anything Node-only.
 interface BufferLike {
-  from(bytes: Uint8Array | string, encoding?: string): { toString(encoding: string): string } & Uint8Array;
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: string): string };
 }
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
 
@@ -83,7 +83,7 @@ function decode(text: string, alphabet: string): Uint8Array {
 
 /** Standard padded base64, as Python's `base64.b64encode`. */
 export function toBase64(bytes: Uint8Array): string {
-  if (NodeBuffer) return NodeBuffer.from(bytes).toString("base64");
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64");
   return encode(bytes, STD, true);
 }
 
@@ -102,7 +102,7 @@ function canonical(bytes: Uint8Array, text: string, reencode: (b: Uint8Array) =>
 
 /** URL-safe base64 without padding (RFC 4648 section 5). */
 export function toBase64Url(bytes: Uint8Array): string {
-  if (NodeBuffer) return NodeBuffer.from(bytes).toString("base64url");
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64url");
   return encode(bytes, URL_SAFE, false);
 }
 
@@ -127,7 +127,13 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 
 /** Bytes of an ASCII string (callers guarantee every code unit is below 0x80). */
 export function ascii(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
+  return encoder.encode(text);
+}
+
+/**
+ * Writes an ASCII string into `target` at `offset` (callers guarantee every
+ * code unit is below 0x80, so UTF-8 and ASCII agree, and that it fits).
+ */
+export function writeAscii(text: string, target: Uint8Array, offset: number): void {
+  encoder.encodeInto(text, target.subarray(offset));
 }

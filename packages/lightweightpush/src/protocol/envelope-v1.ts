@@ -5,7 +5,7 @@
  * @module
  */
 import type { CryptoBackend, RandomSource } from "./crypto.js";
-import { ascii, concatBytes, fromBase64, fromUtf8, toBase64, utf8 } from "./encoding.js";
+import { concatBytes, fromBase64, fromUtf8, toBase64, utf8, writeAscii } from "./encoding.js";
 import { DecryptionFailedError } from "./errors.js";
 import { KeyCache } from "./key-cache.js";
 import { type PushPayload, parsePayload } from "./payload.js";
@@ -32,7 +32,7 @@ export async function sealV1(payloadJson: string, sharedSecret: string, crypto: 
   const unpadded = NONCE_LENGTH + payloadJson.length;
   const plaintext = new Uint8Array(Math.ceil(unpadded / BLOCK) * BLOCK).fill(SPACE);
   plaintext.set(nonce);
-  plaintext.set(ascii(payloadJson), NONCE_LENGTH);
+  writeAscii(payloadJson, plaintext, NONCE_LENGTH);
   const ciphertext = await crypto.aesCbcEncryptNoPadding(key, iv, plaintext);
   return toBase64(concatBytes(iv, ciphertext));
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { CryptoBackend, RandomSource } from "./crypto.js";
-import { ascii, concatBytes, fromBase64Url, fromUtf8, toBase64Url, toHex, utf8 } from "./encoding.js";
+import { concatBytes, fromBase64Url, fromUtf8, toBase64Url, toHex, utf8, writeAscii } from "./encoding.js";
 import { DecryptionFailedError } from "./errors.js";
 import { KeyCache } from "./key-cache.js";
 import { type PushPayload, parsePayload, serializePayload } from "./payload.js";
@@ -61,6 +61,8 @@ export function newMessageId(random: RandomSource): string {
 
 /**
  * Seals a payload (which must carry an `id`) for one prefixed channel.
+ * `payloadJson` may pass the payload's serialisation when the caller
+ * already has it.
  */
 export async function sealV2(
   payload: PushPayload,
@@ -69,12 +71,13 @@ export async function sealV2(
   prefixedChannel: string,
   crypto: CryptoBackend,
   random: RandomSource,
+  payloadJson?: string,
 ): Promise<string> {
   if (payload.id === undefined) throw new TypeError("a v2 payload needs an id");
   const { key, keyId } = await deriveV2Key(sharedSecret, username, crypto);
-  const json = serializePayload(payload);
+  const json = payloadJson ?? serializePayload(payload);
   const body = new Uint8Array(Math.ceil(json.length / BODY_BLOCK) * BODY_BLOCK).fill(SPACE);
-  body.set(ascii(json));
+  writeAscii(json, body, 0);
   const nonce = random(NONCE_LENGTH);
   const sealed = await crypto.aesGcmEncrypt(key, nonce, body, associatedData(keyId, prefixedChannel));
   return V2_PREFIX + toBase64Url(concatBytes(Uint8Array.of(VERSION_BYTE), keyId, nonce, sealed));

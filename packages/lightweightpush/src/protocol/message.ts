@@ -36,8 +36,8 @@ export function validateMessageInput(channel: string, input: MessageInput): void
   }
 }
 
-/** Builds the plaintext payload, truncated to the size limit. */
-export function buildPayload(input: MessageInput, timeSent: number, id?: string): { payload: PushPayload; truncated: boolean } {
+/** Builds the plaintext payload, truncated to the size limit, and its JSON serialisation. */
+export function buildPayload(input: MessageInput, timeSent: number, id?: string): { payload: PushPayload; truncated: boolean; json: string } {
   const text = truncateText(input.subject, input.message);
   const payload: PushPayload = {
     sbj: text.subject,
@@ -48,7 +48,7 @@ export function buildPayload(input: MessageInput, timeSent: number, id?: string)
     ts: timeSent,
     ...(id !== undefined ? { id } : {}),
   };
-  return { payload, truncated: text.truncated };
+  return { payload, truncated: text.truncated, json: serializePayload(payload, text) };
 }
 
 /** Everything needed to seal one attempt. */
@@ -74,12 +74,12 @@ export interface SealedMessage {
  */
 export async function sealMessage(input: MessageInput, timeSent: number, options: SealOptions): Promise<SealedMessage> {
   if (options.envelope === 2) {
-    const { payload, truncated } = buildPayload(input, timeSent, newMessageId(options.random));
-    const data = await sealV2(payload, options.sharedSecret, options.username, options.prefixedChannel, options.crypto, options.random);
+    const { payload, truncated, json } = buildPayload(input, timeSent, newMessageId(options.random));
+    const data = await sealV2(payload, options.sharedSecret, options.username, options.prefixedChannel, options.crypto, options.random, json);
     return { data, truncated };
   }
-  const { payload, truncated } = buildPayload(input, timeSent);
-  return { data: await sealV1(serializePayload(payload), options.sharedSecret, options.crypto, options.random), truncated };
+  const { truncated, json } = buildPayload(input, timeSent);
+  return { data: await sealV1(json, options.sharedSecret, options.crypto, options.random), truncated };
 }
 
 /** What a receiver needs to open messages of one account. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidInputError } from "./errors.js";
-import { pythonJsonDumps } from "./python-json.js";
+import { pythonJsonString } from "./python-json.js";
 
 /** Message state: 0 normal, 1 triggered. */
 export type MessageState = 0 | 1;
@@ -42,17 +42,29 @@ export function assertValidUnixSeconds(time: unknown, what: string): asserts tim
   }
 }
 
-/** Serialises a payload with the key order and spacing of the original. */
-export function serializePayload(payload: PushPayload): string {
-  return pythonJsonDumps({
-    sbj: payload.sbj,
-    msg: payload.msg,
-    tt: payload.tt,
-    is_sa: payload.is_sa,
-    st: payload.is_sa ? payload.st : undefined,
-    ts: payload.ts,
-    id: payload.id,
-  });
+/** `sbj` and `msg` already encoded as JSON string literals, quotes included. */
+export interface EncodedPayloadText {
+  readonly subjectJson: string;
+  readonly messageJson: string;
+}
+
+function integer(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new TypeError("only safe integers are serialised");
+  return String(value);
+}
+
+/**
+ * Serialises a payload with the key order and spacing of the original
+ * (Python's `json.dumps`). `encoded` may carry the encodings of `sbj` and
+ * `msg` when the caller already has them (see `truncateText`); they must
+ * encode exactly those strings.
+ */
+export function serializePayload(payload: PushPayload, encoded?: EncodedPayloadText): string {
+  const sbj = encoded?.subjectJson ?? pythonJsonString(payload.sbj);
+  const msg = encoded?.messageJson ?? pythonJsonString(payload.msg);
+  const state = payload.is_sa && payload.st !== undefined ? `, "st": ${integer(payload.st)}` : "";
+  const id = payload.id !== undefined ? `, "id": ${pythonJsonString(payload.id)}` : "";
+  return `{"sbj": ${sbj}, "msg": ${msg}, "tt": ${integer(payload.tt)}, "is_sa": ${payload.is_sa ? "true" : "false"}${state}, "ts": ${integer(payload.ts)}${id}}`;
 }
 
 /**

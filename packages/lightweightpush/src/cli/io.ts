@@ -1,0 +1,102 @@
+/**
+ * What a CLI command may touch of the outside world, gathered in one
+ * object so that tests can run a command in-process with captured output,
+ * a chosen environment and a clock that does not really wait. Both
+ * `lightweight-push` (send) and `lightweight-push listen` take a
+ * {@link CliIo}.
+ *
+ * @module
+ */
+import { isatty } from "node:tty";
+import type { Clock } from "../client/clock.js";
+import { systemClock } from "../client/clock.js";
+
+/** Somewhere to write text; `process.stdout` and `process.stderr` qualify. */
+export interface TextWriter {
+  write(text: string): unknown;
+}
+
+/** Standard input, read only when a command needs it. */
+export interface CliStdin {
+  /** Whether standard input is a terminal (then a message is never read from it). */
+  readonly isTTY: boolean;
+  /** Reads standard input to its end as UTF-8. */
+  readText(): Promise<string>;
+}
+
+/**
+ * Everything a command uses besides its arguments. There is deliberately
+ * no `fetch` here: the client sends over `node:http(s)`, and tests run a
+ * real HTTP server on 127.0.0.1 instead of replacing the network.
+ *
+ * @example
+ * // In a test: capture output, inject the environment and a clock.
+ * const out: string[] = [];
+ * const io: CliIo = {
+ *   stdout: { write: (t) => out.push(t) }, stderr: { write: (t) => out.push(t) },
+ *   stdin: { isTTY: true, readText: async () => "" },
+ *   env: { LIGHTWEIGHT_PUSH_USERNAME: "me@example.org" },
+ *   clock: myClock, signal: new AbortController().signal,
+ * };
+ */
+export interface CliIo {
+  readonly stdout: TextWriter;
+  /** Diagnostics: errors, warnings, retry lines, and INFO/DEBUG lines when asked for. */
+  readonly stderr: TextWriter;
+  readonly stdin: CliStdin;
+  /**
+   * The environment. Only `src/cli/config.ts` reads it; commands pass it
+   * on to the config loader.
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Time and waits (retry waits, reconnect backoff). */
+  readonly clock: Clock;
+  /** Aborts when the user interrupts (SIGINT, SIGTERM); commands stop waiting and exit. */
+  readonly signal: AbortSignal;
+}
+
+/** Exit status after an interrupt (128 + SIGINT), as shells report it. */
+export const INTERRUPTED_EXIT_STATUS = 130;
+
+/**
+ * The {@link CliIo} of this process. The first SIGINT or SIGTERM aborts
+ * {@link CliIo.signal} so that a command can stop cleanly; a second one
+ * exits at once.
+ */
+export function processIo(): CliIo {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(INTERRUPTED_EXIT_STATUS);
+    controller.abort(new InterruptedError(name));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: {
+      // isatty(0) instead of process.stdin.isTTY: touching process.stdin builds a stream, which costs start-up time.
+      get isTTY() {
+        return isatty(0);
+      },
+      readText: () => readStream(process.stdin),
+    },
+    env: process.env,
+    clock: systemClock,
+    signal: controller.signal,
+  };
+}
+
+/** The reason {@link CliIo.signal} aborts with when the user interrupts. */
+export class InterruptedError extends Error {
+  constructor(readonly signalName: string) {
+    super(`interrupted by ${signalName}`);
+    this.name = "InterruptedError";
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,15 @@
+import { openSqliteStorage } from "../../src/storage/sqlite/sqlite-storage.ts";
+import { mkdtempSync } from "node:fs";
+const dir = mkdtempSync("/tmp/prof/m-");
+const s = openSqliteStorage({ path: dir + "/x.db" });
+await s.addAccount({ username: "a", passwordHash: "h", createdAtMs: 1, acl: [0] });
+let t = performance.now();
+for (let i = 0; i < 100000; i++) s.getAccountSync("a");
+console.log("getAccount us", ((performance.now() - t) / 100000) * 1000);
+t = performance.now();
+const n = 200;
+for (let i = 0; i < n; i++) s.insertMessagesSync(Array.from({ length: 30 }, () => ({ channel: "538113b2_x", payload: "x".repeat(200), timeMs: 1 })));
+console.log("commit of 30 ms", (performance.now() - t) / n);
+t = performance.now();
+for (let i = 0; i < 100000; i++) s.getAccountSync("a");
+console.log("getAccount after writes us", ((performance.now() - t) / 100000) * 1000);

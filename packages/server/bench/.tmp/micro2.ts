@@ -1,0 +1,20 @@
+import Database from "better-sqlite3";
+import { mkdtempSync } from "node:fs";
+import { openSqliteStorage } from "../../src/storage/sqlite/sqlite-storage.ts";
+const dir = mkdtempSync("/tmp/prof/m-");
+const s = openSqliteStorage({ path: dir + "/x.db" });
+await s.addAccount({ username: "a", passwordHash: "h", createdAtMs: 1, acl: [0] });
+await s.close();
+const db = new Database(dir + "/x.db");
+db.pragma("journal_mode = WAL");
+const q = (name: string, st: Database.Statement, arg?: string) => {
+  const t = performance.now();
+  for (let i = 0; i < 100000; i++) arg === undefined ? st.get() : st.get(arg);
+  console.log(name, (((performance.now() - t) / 100000) * 1000).toFixed(2), "us");
+};
+q("simple", db.prepare("SELECT username, password_hash, active FROM accounts WHERE username = ?"), "a");
+q("with acl", db.prepare("SELECT username, password_hash, active, created_at_ms, (SELECT group_concat(acl) FROM acl WHERE acl.username = accounts.username) AS acl FROM accounts WHERE username = ?"), "a");
+q("data_version", db.prepare("PRAGMA data_version"));
+const raw = db.prepare("PRAGMA data_version").pluck();
+q("data_version pluck", raw);
+q("simple pluck", db.prepare("SELECT password_hash FROM accounts WHERE username = ?").pluck(), "a");

@@ -1,0 +1,12 @@
+import { fork } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import autocannon from "autocannon";
+const dir = mkdtempSync("/tmp/prof/d-");
+const child = fork("/work/main/packages/server/bench/server-bench.mjs", ["--serve", "push", "--data-dir", dir], { execArgv: ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] });
+const { url } = await new Promise((r) => child.once("message", r));
+const frame = `{"username": "bench@example.org", "password": "bench password", "channel": "538113b2_bench", "version": 0.1, "data": "AAECAwQFBgcICQoLDA0OD9cLqeFzpvu9s3k15EBoKIYIyQN1oSYDiNB4nSgZntli6dyX7df50gkhz/++ie5kSR+GnpQyki2sogwpheUxKNGvBDLBrHRpbEJfBzPdEylqZH3ylldK2dosnZGXmAtX1OSMmSePwzLuylEFZM0Mvfo="}`;
+const body = new URLSearchParams({ data: frame }).toString();
+const r = await autocannon({ url: url + "/push/send.php", method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, connections: 50, duration: 5 });
+console.log(r.requests.average, r.non2xx);
+child.disconnect();
+await new Promise((r) => child.once("exit", r));

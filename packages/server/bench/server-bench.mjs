@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+// Benchmark of lightweight-push-server on loopback. Prints figures; asserts nothing.
+//
+//   node packages/server/bench/server-bench.mjs [--duration-seconds 10] [--connections 50]
+//        [--subscribers 1000] [--messages 1000] [--messages-per-second 100] [--skip-sse]
+//
+// Needs the built packages (npm run build). Each server runs in a child process
+// so that autocannon and the subscribers do not share its event loop.
+//
+// 1. Authenticated sends/s through POST /push/send.php (every reply must be {"Code": 0}),
+//    beside a bare Fastify hello-world measured in the same run.
+// 2. N SSE subscribers on one channel receiving M messages: p50/p99 latency from the
+//    send request to receipt at every subscriber, and the server's own
+//    acceptance-to-write histogram.
+import { fork } from "node:child_process";
+import http from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+
+const USERNAME = "bench@example.org";
+const PASSWORD = "bench password";
+const CHANNEL = "538113b2_bench";
+const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+
+const { values: opts } = parseArgs({
+  options: {
+    "duration-seconds": { type: "string", default: "10" },
+    connections: { type: "string", default: "50" },
+    subscribers: { type: "string", default: "1000" },
+    messages: { type: "string", default: "1000" },
+    "messages-per-second": { type: "string", default: "100" },
+    "skip-sse": { type: "boolean", default: false },
+    serve: { type: "string" },
+    "data-dir": { type: "string" },
+  },
+});
+
+
+/** Child process: start one server and report its URL to the parent. */
+async function serve(kind, dataDir) {
+  if (kind === "hello") {
+    const { default: Fastify } = await import("fastify");
+    const app = Fastify({ logger: false });
+    app.get("/", async () => ({ hello: "world" }));
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    process.send({ url: `http://127.0.0.1:${app.server.address().port}` });
+    process.on("disconnect", () => app.close().then(() => process.exit(0)));
+    return;
+  }
+  const server = await import("../dist/index.js");
+  const config = server.resolveConfig({
+    host: "127.0.0.1",
+    port: 0,
+    dataDir,
+    webRoot: "",
+    logLevel: "warn",
+    accountSendsPerWindow: 0,
+    addressSendsPerWindow: 0,
+    heartbeatIntervalMs: 15_000,
+  });
+  const storage = server.openSqliteStorage({ path: join(dataDir, server.SQLITE_FILE_NAME) });
+  await storage.addAccount({
+    username: USERNAME,
+    passwordHash: await server.hashPassword(PASSWORD, 12),
+    createdAtMs: Date.now(),
+  });
+  const push = await server.createServer(config, { storage });
+  const url = await push.listen();
+  process.send({ url });
+  process.on("disconnect", () => push.close().then(() => process.exit(0)));
+}
+
+function startChild(kind, dataDir) {
+  const args = ["--serve", kind];
+  if (dataDir !== undefined) args.push("--data-dir", dataDir);
+  const child = fork(new URL(import.meta.url).pathname, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    child.once("message", (m) => resolve({ child, url: m.url }));
+    child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    child.once("exit", resolve);
+    child.disconnect();
+  });
+}
+
+function cannon(options) {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+function frame(data) {
+  return `{"username": ${JSON.stringify(USERNAME)}, "password": ${JSON.stringify(PASSWORD)}, "channel": ${JSON.stringify(CHANNEL)}, "version": 0.1, "data": ${JSON.stringify(data)}}`;
+}
+
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => { text += c; });
+      res.on("end", () => resolve(text));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function getText(url) {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => { text += c; });
+      res.on("end", () => resolve(text));
+    }).on("error", reject);
+  });
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function metricValue(text, name) {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+}
+
+async function main() {
+  const durationSeconds = Number(opts["duration-seconds"]);
+  const connections = Number(opts.connections);
+  console.log(`lightweight-push-server benchmark: ${connections} connections, ${durationSeconds} s per run, node ${process.version}`);
+
+  const hello = await startChild("hello");
+  const helloResult = await cannon({ url: `${hello.url}/`, connections, duration: durationSeconds });
+  await stopChild(hello.child);
+  console.log(`fastify hello-world:      ${helloResult.requests.average.toFixed(0)} req/s (non-2xx ${helloResult.non2xx})`);
+
+  const dataDir = await mkdtemp(join(tmpdir(), "lwp-bench-"));
+  try {
+    const push = await startChild("push", dataDir);
+    const body = new URLSearchParams({ data: frame("AAECAwQFBgcICQoLDA0OD9cLqeFzpvu9s3k15EBoKIYIyQN1oSYDiNB4nSgZntli6dyX7df50gkhz/++ie5kSR+GnpQyki2sogwpheUxKNGvBDLBrHRpbEJfBzPdEylqZH3ylldK2dosnZGXmAtX1OSMmSePwzLuylEFZM0Mvfo=") }).toString();
+    // One request first, so the single bcrypt of the run is not part of the measurement.
+    const first = await post(`${push.url}/push/send.php`, body);
+    if (first !== '{"Code": 0}') throw new Error(`unexpected reply ${first}`);
+    const before = metricValue(await getText(`${push.url}/metrics`), "lwp_messages_accepted_total");
+    const started = Date.now();
+    const sendResult = await cannon({
+      url: `${push.url}/push/send.php`,
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+      connections,
+      duration: durationSeconds,
+    });
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    const metrics = await getText(`${push.url}/metrics`);
+    const accepted = metricValue(metrics, "lwp_messages_accepted_total") - before;
+    const rate = sendResult.requests.average;
+    console.log(
+      `authenticated sends:      ${rate.toFixed(0)} req/s (non-2xx ${sendResult.non2xx}; ${accepted} messages accepted and durable, ${(accepted / elapsedSeconds).toFixed(0)}/s; p50 ${sendResult.latency.p50} ms, p99 ${sendResult.latency.p99} ms)`,
+    );
+    console.log(`sends / hello-world:      ${(rate / helloResult.requests.average).toFixed(2)}`);
+
+    if (!opts["skip-sse"]) await sseBench(push.url);
+    await stopChild(push.child);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function sseBench(url) {
+  const subscriberCount = Number(opts.subscribers);
+  const messageCount = Number(opts.messages);
+  const perSecond = Number(opts["messages-per-second"]);
+  const latencies = [];
+  let received = 0;
+  const sseAgent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+  const streams = [];
+  await Promise.all(
+    Array.from({ length: subscriberCount }, () => new Promise((resolve, reject) => {
+      const req = http.get(`${url}/v1/channels/${CHANNEL}/events`, { agent: sseAgent }, (res) => {
+        let rest = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => {
+          const now = performance.timeOrigin + performance.now();
+          rest += chunk;
+          const end = rest.lastIndexOf("\n\n");
+          if (end === -1) return;
+          const complete = rest.slice(0, end);
+          rest = rest.slice(end + 2);
+          for (const m of complete.matchAll(/"payload":"t([0-9.]+)"/g)) {
+            latencies.push(now - Number(m[1]));
+            received++;
+          }
+        });
+        resolve();
+      });
+      req.on("error", reject);
+      streams.push(req);
+    })),
+  );
+  // Every stream is subscribed once its headers arrived (the route subscribes before answering).
+  const before = await getText(`${url}/metrics`);
+  const expected = subscriberCount * messageCount;
+  const startedAt = performance.now();
+  for (let i = 0; i < messageCount; i++) {
+    const due = startedAt + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const sentAt = performance.timeOrigin + performance.now();
+    void post(`${url}/push/send.php`, new URLSearchParams({ data: frame(`t${sentAt.toFixed(3)}`) }).toString());
+  }
+  const deadline = Date.now() + 60_000;
+  while (received < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const after = await getText(`${url}/metrics`);
+  for (const req of streams) req.destroy();
+  latencies.sort((a, b) => a - b);
+  const serverCount = metricValue(after, "lwp_delivery_latency_seconds_count") - metricValue(before, "lwp_delivery_latency_seconds_count");
+  const bucket = (le) => metricValue(after, `lwp_delivery_latency_seconds_bucket{le="${le}"}`) - metricValue(before, `lwp_delivery_latency_seconds_bucket{le="${le}"}`);
+  console.log(
+    `SSE fan-out:              ${subscriberCount} subscribers x ${messageCount} messages at ${perSecond}/s: received ${received}/${expected}`,
+  );
+  console.log(
+    `  send-to-receipt latency: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1)?.toFixed(1)} ms`,
+  );
+  console.log(
+    `  server acceptance-to-write: ${((bucket("0.01") / serverCount) * 100).toFixed(1)}% <= 10 ms, ${((bucket("0.05") / serverCount) * 100).toFixed(1)}% <= 50 ms (${serverCount} writes)`,
+  );
+}
+
+if (opts.serve !== undefined) await serve(opts.serve, opts["data-dir"]);
+else await main();

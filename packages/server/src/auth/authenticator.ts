@@ -1,0 +1,155 @@
+/**
+ * Authentication of senders: bcrypt against the stored hash, a short-lived
+ * cache so that a busy sender does not cost a bcrypt per message, and the
+ * brute-force guard per (account, client address).
+ *
+ * @module
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Account, Storage } from "../storage/storage.js";
+import type { Counters, NowMs } from "./counters.js";
+import { hashPassword, verifyPassword } from "./password.js";
+
+/** Settings of an {@link Authenticator}. */
+export interface AuthenticatorOptions {
+  readonly storage: Storage;
+  readonly counters: Counters;
+  /** @default Date.now */
+  readonly now?: NowMs;
+  /** How long a verified password is remembered, ms; 0 turns the cache off. */
+  readonly cacheTtlMs: number;
+  /** Failures per (account, address) within `failureWindowMs` that block. */
+  readonly maxFailures: number;
+  readonly failureWindowMs: number;
+  readonly blockMs: number;
+  /** Cost of the dummy hash verified for unknown accounts; match the real hashes' cost. */
+  readonly dummyHashCost: number;
+  /**
+   * Most remembered accounts; the oldest entries are forgotten beyond it.
+   * @default 10000
+   */
+  readonly maxCacheEntries?: number;
+}
+
+/** Why an authentication failed; for logs and metrics only, never for the reply. */
+export type AuthFailure = "blocked" | "unknown-account" | "inactive" | "wrong-password";
+
+/** Outcome of {@link Authenticator.authenticate}. */
+export type AuthResult =
+  | { readonly ok: true; readonly account: Account }
+  | { readonly ok: false; readonly failure: AuthFailure; readonly blockedNow: boolean };
+
+interface CacheEntry {
+  readonly mac: Buffer;
+  /** The hash the password was verified against: any change invalidates the entry. */
+  readonly passwordHash: string;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * Checks (username, password) pairs.
+ *
+ * The account row is read on every call, so a password change or a
+ * disable made by another process (the `user` command) takes effect at
+ * once: a cache entry counts only while the stored hash is the one it was
+ * verified against and the account is active. The cache holds an HMAC of
+ * the password under a random per-process key, never the password.
+ *
+ * @example
+ * const result = await auth.authenticate("a@example.org", password, "192.0.2.1");
+ * if (!result.ok) reply({ Code: ResultCode.AUTH_ERROR });
+ */
+export class Authenticator {
+  readonly #options: AuthenticatorOptions;
+  readonly #now: NowMs;
+  readonly #macKey = randomBytes(32);
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #inflight = new Map<string, Promise<boolean>>();
+  readonly #maxCacheEntries: number;
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(options: AuthenticatorOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#maxCacheEntries = options.maxCacheEntries ?? 10_000;
+  }
+
+  /** Computes the dummy hash now rather than on the first unknown account. */
+  async warmUp(): Promise<void> {
+    await this.#dummy();
+  }
+
+  async authenticate(username: string, password: string, address: string): Promise<AuthResult> {
+    const guardKey = `${username}\u0000${address}`;
+    const counters = this.#options.counters;
+    if (await counters.isBlocked(`bf-block:${guardKey}`)) return { ok: false, failure: "blocked", blockedNow: false };
+
+    const account = await this.#options.storage.getAccount(username);
+    const mac = this.#mac(username, password);
+    if (account?.active === true && this.#cacheHit(username, mac, account.passwordHash)) return { ok: true, account };
+
+    // Unknown accounts are checked against a dummy hash so that they cost the same time as known ones.
+    const passwordHash = account?.passwordHash ?? (await this.#dummy());
+    const matches = await this.#verify(username, mac, password, passwordHash);
+    if (account !== undefined && matches && account.active) {
+      this.#remember(username, mac, account.passwordHash);
+      await counters.reset(`bf-fail:${guardKey}`);
+      return { ok: true, account };
+    }
+
+    const failure: AuthFailure = account === undefined ? "unknown-account" : !matches ? "wrong-password" : "inactive";
+    const failures = await counters.increment(`bf-fail:${guardKey}`, this.#options.failureWindowMs);
+    let blockedNow = false;
+    if (failures >= this.#options.maxFailures) {
+      await counters.block(`bf-block:${guardKey}`, this.#options.blockMs);
+      await counters.reset(`bf-fail:${guardKey}`);
+      blockedNow = true;
+    }
+    return { ok: false, failure, blockedNow };
+  }
+
+  /** Forgets every remembered password (e.g. after an administrative change in this process). */
+  clearCache(): void {
+    this.#cache.clear();
+  }
+
+  #mac(username: string, password: string): Buffer {
+    return createHmac("sha256", this.#macKey).update(username).update("\u0000").update(password).digest();
+  }
+
+  #cacheHit(username: string, mac: Buffer, passwordHash: string): boolean {
+    const entry = this.#cache.get(username);
+    if (entry === undefined) return false;
+    if (entry.expiresAtMs <= this.#now() || entry.passwordHash !== passwordHash) {
+      this.#cache.delete(username);
+      return false;
+    }
+    return timingSafeEqual(entry.mac, mac);
+  }
+
+  #remember(username: string, mac: Buffer, passwordHash: string): void {
+    if (this.#options.cacheTtlMs <= 0) return;
+    this.#cache.delete(username);
+    this.#cache.set(username, { mac, passwordHash, expiresAtMs: this.#now() + this.#options.cacheTtlMs });
+    if (this.#cache.size > this.#maxCacheEntries) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+  }
+
+  /** One bcrypt per distinct (account, password, hash) at a time: concurrent first sends share it. */
+  #verify(username: string, mac: Buffer, password: string, passwordHash: string): Promise<boolean> {
+    const key = `${username}\u0000${mac.toString("base64")}\u0000${passwordHash}`;
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = verifyPassword(password, passwordHash).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  #dummy(): Promise<string> {
+    this.#dummyHash ??= hashPassword(randomBytes(16).toString("hex"), this.#options.dummyHashCost);
+    return this.#dummyHash;
+  }
+}

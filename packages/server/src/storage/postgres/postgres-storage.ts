@@ -1,0 +1,291 @@
+/**
+ * The networked storage: PostgreSQL through `pg`, for several server
+ * instances sharing accounts and the message cache. Chosen with
+ * `--database-url postgres://...`.
+ *
+ * Durability: every write is one statement or one transaction committed with
+ * the server's default `synchronous_commit`, so a resolved
+ * {@link PostgresStorage.insertMessages} is on disk. While the database is
+ * unreachable every method rejects (the send route answers `DATABASE_ERROR`,
+ * which senders retry); the pool opens fresh connections once it is back.
+ *
+ * @module
+ */
+import pg from "pg";
+import {
+  type Account,
+  AccountExistsError,
+  type MessageQuery,
+  type NewAccount,
+  type NewMessage,
+  type SendStat,
+  type Storage,
+  type StoredMessage,
+} from "../storage.js";
+import { migratePostgres, quoteIdentifier, SCHEMA_NAME_PATTERN } from "./migrate.js";
+
+/** Settings of {@link openPostgresStorage}. */
+export interface PostgresStorageOptions {
+  /**
+   * Connection URL, e.g. `postgres://lwp:secret@db.internal:5432/lwp`. A
+   * `schema` query parameter (`...?schema=push`) puts the tables into that
+   * schema, created when missing; the other parameters are `pg`'s.
+   */
+  readonly url: string;
+  /** Schema for the tables; overrides the URL's `schema` parameter. @default the URL's, else the database's search_path (usually `public`) */
+  readonly schema?: string | undefined;
+  /** Most connections this process opens. @default 10 */
+  readonly maxConnections?: number;
+  /** How long to wait for a connection (including while the database is down) before a call fails, ms. @default 5000 */
+  readonly connectTimeoutMs?: number;
+  /** Errors on idle connections (e.g. the database restarting); the pool replaces the connection itself. @default ignored */
+  readonly onIdleError?: (error: Error) => void;
+}
+
+interface AccountRow {
+  username: string;
+  password_hash: string;
+  active: boolean;
+  acl: number[];
+  created_at_ms: string;
+}
+
+interface MessageRow {
+  id: string;
+  channel: string;
+  payload: string;
+  time_ms: string;
+}
+
+const ACCOUNT_COLUMNS = "username, password_hash, active, acl, created_at_ms";
+
+/**
+ * Opens the PostgreSQL storage: connects, creates the schema when asked and
+ * applies pending migrations (safe when several instances start together).
+ * Rejects when the database cannot be reached, so a misconfigured instance
+ * stops at start rather than answering every send with an error.
+ *
+ * @example
+ * const storage = await openPostgresStorage({ url: "postgres://lwp@127.0.0.1/lwp" });
+ */
+export async function openPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorage> {
+  const { connectionString, schema: urlSchema } = splitSchemaParameter(options.url);
+  const schema = options.schema ?? urlSchema;
+  if (schema !== undefined && !SCHEMA_NAME_PATTERN.test(schema)) {
+    throw new Error(`PostgreSQL schema name must match ${SCHEMA_NAME_PATTERN} (lower-case letters, digits, _)`);
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    keepAlive: true,
+    application_name: "lightweight-push-server",
+    ...(schema === undefined ? {} : { options: `-c search_path=${quoteIdentifier(schema)}` }),
+  });
+  // Without a listener an idle connection dropped by a database restart would crash the process.
+  const onIdleError = options.onIdleError ?? (() => {});
+  pool.on("error", (error) => onIdleError(error));
+  try {
+    const client = await pool.connect();
+    try {
+      await migratePostgres(client, schema);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
+  return new PostgresStorage(pool);
+}
+
+/** Takes the non-standard `schema` parameter out of the URL (pg would pass it on to the server, which refuses it). */
+function splitSchemaParameter(url: string): { connectionString: string; schema: string | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, schema: undefined };
+  }
+  const schema = parsed.searchParams.get("schema");
+  if (schema === null) return { connectionString: url, schema: undefined };
+  parsed.searchParams.delete("schema");
+  return { connectionString: parsed.toString(), schema };
+}
+
+/**
+ * {@link Storage} on PostgreSQL. Message ids come from a counter row updated
+ * in the inserting statement (see migration 1), so they increase in commit
+ * order across all instances; inserts are thereby serialised, which is why
+ * the server commits sends in batches.
+ */
+export class PostgresStorage implements Storage {
+  readonly #pool: pg.Pool;
+  #closed: Promise<void> | undefined;
+
+  /** Wraps a pool whose connections already see the migrated schema; prefer {@link openPostgresStorage}. */
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async getAccount(username: string): Promise<Account | undefined> {
+    // PostgreSQL text cannot hold NUL, so no such account can exist (and asking would be an error, not "unknown").
+    if (username.includes("\0")) return undefined;
+    const { rows } = await this.#pool.query<AccountRow>({
+      name: "lwp-get-account",
+      text: `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = $1`,
+      values: [username],
+    });
+    return rows[0] === undefined ? undefined : toAccount(rows[0]);
+  }
+
+  async addAccount(account: NewAccount): Promise<void> {
+    const acl = [...new Set(account.acl ?? [])].sort((a, b) => a - b);
+    const result = await this.#pool.query(
+      `INSERT INTO accounts (username, password_hash, active, acl, created_at_ms) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (username) DO NOTHING`,
+      [account.username, account.passwordHash, account.active !== false, acl, account.createdAtMs],
+    );
+    if (result.rowCount === 0) throw new AccountExistsError(account.username);
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    const { rows } = await this.#pool.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY username COLLATE "C"`);
+    return rows.map(toAccount);
+  }
+
+  async setAccountActive(username: string, active: boolean): Promise<boolean> {
+    const result = await this.#pool.query("UPDATE accounts SET active = $2 WHERE username = $1", [username, active]);
+    return result.rowCount !== null && result.rowCount > 0;
+  }
+
+  async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
+    const result = await this.#pool.query("UPDATE accounts SET password_hash = $2 WHERE username = $1", [username, passwordHash]);
+    return result.rowCount !== null && result.rowCount > 0;
+  }
+
+  async grantAcl(username: string, acl: number): Promise<boolean> {
+    const result = await this.#pool.query(
+      `UPDATE accounts SET acl = ARRAY(SELECT DISTINCT a FROM unnest(array_append(acl, $2::integer)) AS a ORDER BY a)
+       WHERE username = $1`,
+      [username, acl],
+    );
+    return result.rowCount !== null && result.rowCount > 0;
+  }
+
+  async revokeAcl(username: string, acl: number): Promise<boolean> {
+    const result = await this.#pool.query("UPDATE accounts SET acl = array_remove(acl, $2::integer) WHERE username = $1", [username, acl]);
+    return result.rowCount !== null && result.rowCount > 0;
+  }
+
+  async insertMessages(messages: readonly NewMessage[], sendStats: readonly SendStat[] = []): Promise<StoredMessage[]> {
+    if (messages.length === 0 && sendStats.length === 0) return [];
+    // One statement is one transaction and one round trip: the counter update
+    // (which holds the row lock until commit), the messages and the statistics.
+    // Measured on the 2-core test machine: ~1,600-2,000 commits/s whatever the
+    // concurrency (an advisory lock plus a sequence: ~1,200-1,600; an
+    // unserialised sequence, which can break Last-Event-ID resume: ~2,400-10,000),
+    // so batches of 16 already carry 20,000-30,000 messages/s.
+    const { rows } = await this.#pool.query<{ last_id: string }>({
+      name: "lwp-insert-messages",
+      text: `WITH counter AS (
+               UPDATE message_counter SET last_id = last_id + $1 WHERE $1 > 0 RETURNING last_id
+             ), inserted AS (
+               INSERT INTO messages (id, channel, payload, time_ms)
+               SELECT counter.last_id - $1 + m.ord, m.channel, m.payload, m.time_ms
+                 FROM counter, unnest($2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS m (channel, payload, time_ms, ord)
+             ), stats AS (
+               INSERT INTO send_stats (username, address, channel, time_ms)
+               SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[])
+             )
+             SELECT last_id FROM counter`,
+      values: [
+        messages.length,
+        messages.map((m) => m.channel),
+        messages.map((m) => m.payload),
+        messages.map((m) => m.timeMs),
+        sendStats.map((s) => s.username),
+        sendStats.map((s) => s.address),
+        sendStats.map((s) => s.channel),
+        sendStats.map((s) => s.timeMs),
+      ],
+    });
+    if (messages.length === 0) return [];
+    const lastId = Number(rows[0]?.last_id);
+    const firstId = lastId - messages.length + 1;
+    return messages.map((m, i) => ({ id: firstId + i, channel: m.channel, payload: m.payload, timeMs: m.timeMs }));
+  }
+
+  async listMessages(channel: string, query: MessageQuery): Promise<StoredMessage[]> {
+    const limit = Math.max(0, Math.trunc(query.limit));
+    let result: pg.QueryResult<MessageRow>;
+    if (query.afterId !== undefined) {
+      result = await this.#pool.query<MessageRow>({
+        name: "lwp-list-after-id",
+        text: "SELECT id, channel, payload, time_ms FROM messages WHERE channel = $1 AND id > $2 ORDER BY id LIMIT $3",
+        values: [channel, query.afterId, limit],
+      });
+    } else if (query.sinceMs !== undefined) {
+      result = await this.#pool.query<MessageRow>({
+        name: "lwp-list-since",
+        text: "SELECT id, channel, payload, time_ms FROM messages WHERE channel = $1 AND time_ms >= $2 ORDER BY id LIMIT $3",
+        values: [channel, query.sinceMs, limit],
+      });
+    } else {
+      result = await this.#pool.query<MessageRow>({
+        name: "lwp-list-all",
+        text: "SELECT id, channel, payload, time_ms FROM messages WHERE channel = $1 ORDER BY id LIMIT $2",
+        values: [channel, limit],
+      });
+    }
+    return result.rows.map((r) => ({ id: Number(r.id), channel: r.channel, payload: r.payload, timeMs: Number(r.time_ms) }));
+  }
+
+  async lastMessageId(): Promise<number> {
+    // The counter only shows committed updates, and every id up to it is committed.
+    const { rows } = await this.#pool.query<{ last_id: string }>({
+      name: "lwp-last-message-id",
+      text: "SELECT last_id FROM message_counter",
+    });
+    return Number(rows[0]?.last_id ?? 0);
+  }
+
+  async countMessages(): Promise<number> {
+    const { rows } = await this.#pool.query<{ n: string }>("SELECT count(*) AS n FROM messages");
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async deleteMessagesBefore(timeMs: number): Promise<number> {
+    const result = await this.#pool.query("DELETE FROM messages WHERE time_ms < $1", [timeMs]);
+    return result.rowCount ?? 0;
+  }
+
+  async listSendStats(sinceMs: number): Promise<SendStat[]> {
+    const { rows } = await this.#pool.query<{ username: string; address: string; channel: string; time_ms: string }>(
+      "SELECT username, address, channel, time_ms FROM send_stats WHERE time_ms >= $1 ORDER BY id",
+      [sinceMs],
+    );
+    return rows.map((r) => ({ username: r.username, address: r.address, channel: r.channel, timeMs: Number(r.time_ms) }));
+  }
+
+  async deleteSendStatsBefore(timeMs: number): Promise<number> {
+    const result = await this.#pool.query("DELETE FROM send_stats WHERE time_ms < $1", [timeMs]);
+    return result.rowCount ?? 0;
+  }
+
+  async close(): Promise<void> {
+    // pool.end() waits for queries in flight; a second call would throw, so share the first.
+    this.#closed ??= this.#pool.end();
+    await this.#closed;
+  }
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    username: row.username,
+    passwordHash: row.password_hash,
+    active: row.active,
+    acl: row.acl,
+    createdAtMs: Number(row.created_at_ms),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The service worker: keeps the app shell for offline start, and receives
+ * Web Push while no page is open. The push data is the server's event JSON
+ * (`{"id","time","channel","payload"}`); it is decrypted here with the
+ * secret stored in this browser, kept in the history, and shown as a
+ * notification that opens the entry when tapped.
+ *
+ * @module
+ */
+
+import type { WorkerMessage } from "../shared/messages.js";
+import { EventOpener, subscriptions } from "../shared/opener.js";
+import { type HistoryRecord, type NotificationContent, notificationContent } from "../shared/records.js";
+import { Store } from "../shared/store.js";
+import { type NotificationEvent, type PushEvent, worker } from "./worker-scope.js";
+
+/** Set by the build: a hash of the shell files, and their paths relative to the scope. */
+declare const __SHELL_VERSION__: string;
+declare const __SHELL_FILES__: readonly string[];
+
+const CACHE = `shell-${__SHELL_VERSION__}`;
+const scopeUrl = (path: string): string => new URL(path, worker.registration.scope).toString();
+const shellUrls = new Set(__SHELL_FILES__.map(scopeUrl));
+
+worker.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      // Bypass the HTTP cache so a new version never precaches stale files.
+      await cache.addAll([...shellUrls].map((url) => new Request(url, { cache: "reload" })));
+      await worker.skipWaiting();
+    })(),
+  );
+});
+
+worker.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) if (name.startsWith("shell-") && name !== CACHE) await caches.delete(name);
+      await worker.clients.claim();
+    })(),
+  );
+});
+
+worker.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  // Pages of the app are the shell's index.html; everything else of the shell by its URL.
+  const url = new URL(request.url);
+  url.search = "";
+  url.hash = "";
+  const key = request.mode === "navigate" && url.toString() === worker.registration.scope ? scopeUrl("index.html") : url.toString();
+  if (!shellUrls.has(key)) return; // event streams, API calls: straight to the network
+  event.respondWith(
+    (async () => {
+      const cached = await caches.match(key, { cacheName: CACHE });
+      return cached ?? fetch(request);
+    })(),
+  );
+});
+
+async function show(content: NotificationContent, triggered: boolean): Promise<void> {
+  const options: NotificationOptions & { vibrate?: number[]; renotify?: boolean } = {
+    body: content.body,
+    tag: content.tag,
+    data: { url: content.url },
+    icon: scopeUrl("icons/icon-192.png"),
+    badge: scopeUrl("icons/icon-192.png"),
+    requireInteraction: content.requireInteraction,
+    // Triggered alarms buzz in a longer, insistent pattern.
+    ...(triggered ? { vibrate: [300, 100, 300, 100, 300] } : { vibrate: [100] }),
+  };
+  await worker.registration.showNotification(content.title, options);
+}
+
+async function tellPages(message: WorkerMessage): Promise<void> {
+  for (const client of await worker.clients.matchAll({ type: "window", includeUncontrolled: true })) client.postMessage(message);
+}
+
+/** Opens one push message; the worker must show a notification for every push, so failures become one too. */
+async function handlePush(text: string | undefined): Promise<void> {
+  const store = await Store.open();
+  const settings = await store.getSettings();
+  let channel: string | undefined;
+  try {
+    channel = (JSON.parse(text ?? "") as { channel?: unknown }).channel as string | undefined;
+  } catch {
+    channel = undefined;
+  }
+  const subscribed = settings === undefined ? [] : await subscriptions(settings);
+  if (settings === undefined || typeof channel !== "string" || !subscribed.some((s) => s.prefixed === channel)) {
+    await worker.registration.showNotification("Lightweight Push", {
+      body: "A message arrived for a channel this browser is not set up for.",
+    });
+    return;
+  }
+  const record: HistoryRecord | undefined = await new EventOpener(settings).open(text ?? "", channel);
+  if (record === undefined) {
+    await worker.registration.showNotification("Lightweight Push", { body: "A push arrived that is not a message." });
+    return;
+  }
+  if (await store.addRecord(record)) await tellPages({ type: "history-changed" });
+  // Shown even when the page already has it: the tag makes it replace, not duplicate.
+  await show(notificationContent(record), record.kind === "message" && record.payload.is_sa && record.payload.st === 1);
+}
+
+worker.addEventListener("push", (event: PushEvent) => {
+  event.waitUntil(handlePush(event.data?.text()));
+});
+
+worker.addEventListener("notificationclick", (event: NotificationEvent) => {
+  event.notification.close();
+  const data = event.notification.data as { url?: unknown } | null;
+  const target = scopeUrl(typeof data?.url === "string" ? data.url : "./");
+  event.waitUntil(
+    (async () => {
+      const pages = await worker.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const page = pages[0];
+      if (page) {
+        const key = decodeURIComponent(new URL(target).hash.replace(/^#\/message\//, ""));
+        page.postMessage({ type: "open-entry", key } satisfies WorkerMessage);
+        await page.focus();
+        return;
+      }
+      await worker.clients.openWindow(target);
+    })(),
+  );
+});
