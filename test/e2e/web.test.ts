@@ -23,7 +23,6 @@ const WAIT_MS = 20_000;
 const USERNAME = "alice@example.org";
 const PASSWORD = "account password";
 const SECRET = "correct horse battery staple";
-const CHANNELS = ["door", "window"];
 
 /** The real push server on a temporary data directory, serving the built app. */
 class TestServer {
@@ -129,16 +128,26 @@ async function newPage(
   return [context, page];
 }
 
-/** Opens the app on a fresh profile and fills in the settings form. */
-async function configure(page: Page, secret = SECRET): Promise<void> {
+/** Channels of one test, so that tests never see each other's messages. */
+interface TestChannels {
+  readonly door: string;
+  readonly window: string;
+}
+let channelSets = 0;
+
+/** Opens the app on a fresh profile and fills in the settings form with two new channels. */
+async function configure(page: Page, secret = SECRET): Promise<TestChannels> {
+  channelSets++;
+  const channels = { door: `door-${channelSets}`, window: `window-${channelSets}` };
   await page.goto(`${server.baseUrl}/`);
   await page.locator("#settings-view").waitFor({ state: "visible" });
   assert.equal(await page.inputValue("#server-url"), `${server.baseUrl}/`, "the server defaults to the page's origin");
   await page.fill("#username", USERNAME);
-  await page.fill("#channels", CHANNELS.join(", "));
+  await page.fill("#channels", `${channels.door}, ${channels.window}`);
   await page.fill("#shared-secret", secret);
   await page.click("#save-settings");
   await waitLive(page);
+  return channels;
 }
 
 async function waitLive(page: Page): Promise<void> {
@@ -174,11 +183,11 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
   it("decrypts v1 and v2 messages live, marks states, keeps history over a reload and resumes missed messages", async () => {
     const [context, page] = await newPage();
     try {
-      await configure(page);
+      const ch = await configure(page);
       const tt = Math.floor(Date.now() / 1000) - 90;
-      await send("Front door opened", "Sensor 3 triggered at the front door", "door", { envelope: 1, state: 1, timeTriggered: tt });
-      await send("Window closed", "Living room window is closed again", "window", { envelope: 2, state: 0 });
-      await send("Daily report", "All systems nominal.\nSecond line.", "door", { envelope: 2 });
+      await send("Front door opened", "Sensor 3 triggered at the front door", ch.door, { envelope: 1, state: 1, timeTriggered: tt });
+      await send("Window closed", "Living room window is closed again", ch.window, { envelope: 2, state: 0 });
+      await send("Daily report", "All systems nominal.\nSecond line.", ch.door, { envelope: 2 });
 
       const triggered = entry(page, "Front door opened");
       const normal = entry(page, "Window closed");
@@ -208,8 +217,8 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
 
       // Missed while closed: the page is gone, two messages are sent, the page comes back.
       await page.goto("about:blank");
-      await send("Garage open", "Garage door left open", "door", { envelope: 2, state: 1 });
-      await send("Window opened", "Bedroom window opened", "window", { envelope: 1, state: 0 });
+      await send("Garage open", "Garage door left open", ch.door, { envelope: 2, state: 1 });
+      await send("Window opened", "Bedroom window opened", ch.window, { envelope: 1, state: 0 });
       const streamUrls: string[] = [];
       page.on("request", (request) => {
         if (request.url().includes("/events")) streamUrls.push(request.url());
@@ -247,7 +256,7 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
       assert.equal(await page.locator("li.entry").count(), 0);
       await page.reload();
       await waitLive(page);
-      await send("After clearing", "Only this one", "window", { envelope: 2, state: 0 });
+      await send("After clearing", "Only this one", ch.window, { envelope: 2, state: 0 });
       await entry(page, "After clearing").waitFor();
       assert.equal(await page.locator("li.entry").count(), 1);
     } finally {
@@ -258,19 +267,19 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
   it("reconnects after a server restart and shows what was sent meanwhile exactly once", async () => {
     const [context, page] = await newPage();
     try {
-      await configure(page);
-      await send("Before restart", "first", "door", { envelope: 2, state: 0 });
+      const ch = await configure(page);
+      await send("Before restart", "first", ch.door, { envelope: 2, state: 0 });
       await entry(page, "Before restart").waitFor();
       await server.stop();
       await page.locator('#status[data-state="reconnecting"]').waitFor();
       await server.restart();
-      await send("After restart", "second", "door", { envelope: 2, state: 1 });
+      await send("After restart", "second", ch.door, { envelope: 2, state: 1 });
       // Nothing had arrived on this channel yet: it still gets what was sent while it was away.
-      await send("After restart too", "third", "window", { envelope: 1, state: 0 });
+      await send("Sent while away", "third", ch.window, { envelope: 1, state: 0 });
       await entry(page, "After restart").waitFor();
-      await entry(page, "After restart too").waitFor();
+      await entry(page, "Sent while away").waitFor();
       await waitLive(page);
-      assert.deepEqual(await page.locator("li.entry .subject").allInnerTexts(), ["After restart too", "After restart", "Before restart"]);
+      assert.deepEqual(await page.locator("li.entry .subject").allInnerTexts(), ["Sent while away", "After restart", "Before restart"]);
     } finally {
       await context.close();
     }
@@ -279,10 +288,10 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
   it("shows an error entry, never a message, for a payload sealed with another secret", async () => {
     const [context, page] = await newPage();
     try {
-      await configure(page);
-      await send("Sealed with the wrong key", "should not be readable", "door", { envelope: 1, state: 1, secret: "another secret" });
-      await send("Also wrong", "v2 with another secret", "window", { envelope: 2, secret: "another secret" });
-      await send("Readable", "sealed with the right secret", "door", { envelope: 2, state: 0 });
+      const ch = await configure(page);
+      await send("Sealed with the wrong key", "should not be readable", ch.door, { envelope: 1, state: 1, secret: "another secret" });
+      await send("Also wrong", "v2 with another secret", ch.window, { envelope: 2, secret: "another secret" });
+      await send("Readable", "sealed with the right secret", ch.door, { envelope: 2, state: 0 });
       await entry(page, "Readable").waitFor();
       await page.locator('li.entry[data-state="error"]').nth(1).waitFor();
       const errors = page.locator('li.entry[data-state="error"]');
@@ -299,9 +308,9 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
   it("is usable on a phone-sized screen", async () => {
     const [context, page] = await newPage({ width: 390, height: 844 }, { isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     try {
-      await configure(page);
-      await send("Smoke alarm", "Kitchen smoke detector is ringing, please check immediately", "door", { envelope: 2, state: 1 });
-      await send("Temperature normal", "Back to 21 °C", "window", { envelope: 1, state: 0 });
+      const ch = await configure(page);
+      await send("Smoke alarm", "Kitchen smoke detector is ringing, please check immediately", ch.door, { envelope: 2, state: 1 });
+      await send("Temperature normal", "Back to 21 °C", ch.window, { envelope: 1, state: 0 });
       await entry(page, "Smoke alarm").waitFor();
       await entry(page, "Temperature normal").waitFor();
       const layout = await page.evaluate(() => ({
@@ -323,11 +332,37 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
     }
   });
 
+  it("is an installable PWA: manifest, icons and a service worker that controls the page", async () => {
+    const [context, page] = await newPage();
+    try {
+      await page.goto(`${server.baseUrl}/`);
+      await poll(() => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL));
+      const cdp = await context.newCDPSession(page);
+      const manifest = await cdp.send("Page.getAppManifest");
+      assert.deepEqual(manifest.errors, []);
+      const parsed = JSON.parse(manifest.data ?? "{}") as { name?: string; display?: string; icons?: { sizes: string }[] };
+      assert.equal(parsed.name, "Lightweight Push");
+      assert.equal(parsed.display, "standalone");
+      assert.deepEqual(parsed.icons?.map((i) => i.sizes).sort(), ["192x192", "512x512", "512x512"]);
+      const { installabilityErrors } = await cdp.send("Page.getInstallabilityErrors");
+      // Test contexts are incognito profiles, where Chromium never installs; every other criterion must hold.
+      assert.deepEqual(
+        installabilityErrors.filter((e) => e.errorId !== "in-incognito"),
+        [],
+      );
+      const icon = await fetch(`${server.baseUrl}/icons/icon-512.png`);
+      assert.equal(icon.headers.get("content-type"), "image/png");
+      assert.deepEqual([...new Uint8Array(await icon.arrayBuffer()).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("service worker: decrypts a pushed message, stores it and shows a notification; the app starts without the server", async () => {
     const [context, page] = await newPage();
     try {
       await context.grantPermissions(["notifications"], { origin: server.baseUrl });
-      await configure(page);
+      const ch = await configure(page);
       await page.evaluate(async () => {
         await navigator.serviceWorker.ready;
       });
@@ -339,9 +374,9 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
         });
       });
       await cdp.send("ServiceWorker.enable");
-      const channel = await prefixedChannel(USERNAME, "door", nodeCryptoBackend);
+      const channel = await prefixedChannel(USERNAME, ch.door, nodeCryptoBackend);
       // The push data is the server's event JSON, exactly as the SSE stream carries it.
-      await send("Pushed alarm", "Delivered by Web Push", "door", { envelope: 2, state: 1 });
+      await send("Pushed alarm", "Delivered by Web Push", ch.door, { envelope: 2, state: 1 });
       const pushed = await server.lastEvent(channel);
       // The page's own stream has it too: pushing the same event must not add a second entry.
       await entry(page, "Pushed alarm").waitFor();
@@ -367,6 +402,14 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
         registrationId: await registrationId,
         data: JSON.stringify(second),
       });
+      // A push without the payload (too big for the push service): the worker fetches the message from the server.
+      await send("Fetched by the worker", "The push carried only the id", ch.door, { envelope: 2, state: 1 });
+      const { payload: _left, ...withoutPayload } = await server.lastEvent(channel);
+      await cdp.send("ServiceWorker.deliverPushMessage", {
+        origin: server.baseUrl,
+        registrationId: await registrationId,
+        data: JSON.stringify(withoutPayload),
+      });
       await page.goto(`${server.baseUrl}/`);
       const shown = await poll(() =>
         page.evaluate(async () => {
@@ -385,6 +428,9 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
       assert.match(normal.title, /Normal.*Only by push/);
       assert.equal(normal.requireInteraction, false);
       assert.equal(alarm.tag, `${channel}/${pushed.id}`);
+      const fetched = shown.find((n) => n.body === "The push carried only the id");
+      assert.ok(fetched, JSON.stringify(shown));
+      assert.match(fetched.title, /TRIGGERED.*Fetched by the worker/);
       // The worker stored what it decrypted; the one the page already had is there once.
       await entry(page, "Only by push").waitFor();
       assert.equal(await entry(page, "Pushed alarm").count(), 1);

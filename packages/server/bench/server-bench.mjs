@@ -13,8 +13,8 @@
 //    send request to receipt at every subscriber, and the server's own
 //    acceptance-to-write histogram.
 import { fork } from "node:child_process";
-import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -37,7 +37,6 @@ const { values: opts } = parseArgs({
     "data-dir": { type: "string" },
   },
 });
-
 
 /** Child process: start one server and report its URL to the parent. */
 async function serve(kind, dataDir) {
@@ -102,12 +101,22 @@ function frame(data) {
 
 function post(url, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => { text += c; });
-      res.on("end", () => resolve(text));
-    });
+    const req = http.request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => {
+          text += c;
+        });
+        res.on("end", () => resolve(text));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -115,12 +124,16 @@ function post(url, body) {
 
 function getText(url) {
   return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => { text += c; });
-      res.on("end", () => resolve(text));
-    }).on("error", reject);
+    http
+      .get(url, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => {
+          text += c;
+        });
+        res.on("end", () => resolve(text));
+      })
+      .on("error", reject);
   });
 }
 
@@ -147,7 +160,11 @@ async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), "lwp-bench-"));
   try {
     const push = await startChild("push", dataDir);
-    const body = new URLSearchParams({ data: frame("AAECAwQFBgcICQoLDA0OD9cLqeFzpvu9s3k15EBoKIYIyQN1oSYDiNB4nSgZntli6dyX7df50gkhz/++ie5kSR+GnpQyki2sogwpheUxKNGvBDLBrHRpbEJfBzPdEylqZH3ylldK2dosnZGXmAtX1OSMmSePwzLuylEFZM0Mvfo=") }).toString();
+    const body = new URLSearchParams({
+      data: frame(
+        "AAECAwQFBgcICQoLDA0OD9cLqeFzpvu9s3k15EBoKIYIyQN1oSYDiNB4nSgZntli6dyX7df50gkhz/++ie5kSR+GnpQyki2sogwpheUxKNGvBDLBrHRpbEJfBzPdEylqZH3ylldK2dosnZGXmAtX1OSMmSePwzLuylEFZM0Mvfo=",
+      ),
+    }).toString();
     // One request first, so the single bcrypt of the run is not part of the measurement.
     const first = await post(`${push.url}/push/send.php`, body);
     if (first !== '{"Code": 0}') throw new Error(`unexpected reply ${first}`);
@@ -186,27 +203,31 @@ async function sseBench(url) {
   const sseAgent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   const streams = [];
   await Promise.all(
-    Array.from({ length: subscriberCount }, () => new Promise((resolve, reject) => {
-      const req = http.get(`${url}/v1/channels/${CHANNEL}/events`, { agent: sseAgent }, (res) => {
-        let rest = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => {
-          const now = performance.timeOrigin + performance.now();
-          rest += chunk;
-          const end = rest.lastIndexOf("\n\n");
-          if (end === -1) return;
-          const complete = rest.slice(0, end);
-          rest = rest.slice(end + 2);
-          for (const m of complete.matchAll(/"payload":"t([0-9.]+)"/g)) {
-            latencies.push(now - Number(m[1]));
-            received++;
-          }
-        });
-        resolve();
-      });
-      req.on("error", reject);
-      streams.push(req);
-    })),
+    Array.from(
+      { length: subscriberCount },
+      () =>
+        new Promise((resolve, reject) => {
+          const req = http.get(`${url}/v1/channels/${CHANNEL}/events`, { agent: sseAgent }, (res) => {
+            let rest = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk) => {
+              const now = performance.timeOrigin + performance.now();
+              rest += chunk;
+              const end = rest.lastIndexOf("\n\n");
+              if (end === -1) return;
+              const complete = rest.slice(0, end);
+              rest = rest.slice(end + 2);
+              for (const m of complete.matchAll(/"payload":"t([0-9.]+)"/g)) {
+                latencies.push(now - Number(m[1]));
+                received++;
+              }
+            });
+            resolve();
+          });
+          req.on("error", reject);
+          streams.push(req);
+        }),
+    ),
   );
   // Every stream is subscribed once its headers arrived (the route subscribes before answering).
   const before = await getText(`${url}/metrics`);
@@ -225,7 +246,9 @@ async function sseBench(url) {
   for (const req of streams) req.destroy();
   latencies.sort((a, b) => a - b);
   const serverCount = metricValue(after, "lwp_delivery_latency_seconds_count") - metricValue(before, "lwp_delivery_latency_seconds_count");
-  const bucket = (le) => metricValue(after, `lwp_delivery_latency_seconds_bucket{le="${le}"}`) - metricValue(before, `lwp_delivery_latency_seconds_bucket{le="${le}"}`);
+  const bucket = (le) =>
+    metricValue(after, `lwp_delivery_latency_seconds_bucket{le="${le}"}`) -
+    metricValue(before, `lwp_delivery_latency_seconds_bucket{le="${le}"}`);
   console.log(
     `SSE fan-out:              ${subscriberCount} subscribers x ${messageCount} messages at ${perSecond}/s: received ${received}/${expected}`,
   );

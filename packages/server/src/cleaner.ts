@@ -10,11 +10,7 @@ import type { ServerConfig } from "./config/config.js";
 import type { Storage } from "./storage/storage.js";
 
 /** One cleaning pass; returns what was removed. */
-export async function cleanOnce(
-  storage: Storage,
-  config: ServerConfig,
-  now: NowMs,
-): Promise<{ messages: number; sendStats: number }> {
+export async function cleanOnce(storage: Storage, config: ServerConfig, now: NowMs): Promise<{ messages: number; sendStats: number }> {
   const t = now();
   const messages = await storage.deleteMessagesBefore(t - config.messageRetentionSeconds * 1000);
   const sendStats = await storage.deleteSendStatsBefore(t - config.statsRetentionSeconds * 1000);

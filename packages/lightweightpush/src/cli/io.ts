@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { isatty } from "node:tty";
+import { createRequire } from "node:module";
 import type { Clock } from "../client/clock.js";
 import { systemClock } from "../client/clock.js";
 
@@ -71,12 +71,14 @@ export function processIo(): CliIo {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Streams and node:tty are touched only when used: building process.stdout
+  // or process.stdin costs start-up time, and a silent send never needs them.
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: { write: (text) => process.stdout.write(text) },
+    stderr: { write: (text) => process.stderr.write(text) },
     stdin: {
-      // isatty(0) instead of process.stdin.isTTY: touching process.stdin builds a stream, which costs start-up time.
       get isTTY() {
+        const { isatty } = createRequire(import.meta.url)("node:tty") as typeof import("node:tty");
         return isatty(0);
       },
       readText: () => readStream(process.stdin),

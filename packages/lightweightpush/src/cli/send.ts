@@ -13,10 +13,8 @@ import { InvalidInputError, SendError } from "../protocol/errors.js";
 import { serializeFrame } from "../protocol/frame.js";
 import { loadSendConfig, type SendConfig } from "./config.js";
 import { UsageError } from "./errors.js";
-import { SEND_HELP } from "./help.js";
 import { type CliIo, INTERRUPTED_EXIT_STATUS } from "./io.js";
 import { createLogger, DEFAULT_LOG_LEVEL, type Logger } from "./log.js";
-import { readVersion } from "./version.js";
 
 /**
  * Runs `lightweight-push [send] ARGS` (without the `send` word) and
@@ -30,12 +28,13 @@ export async function runSend(argv: readonly string[], io: CliIo): Promise<numbe
   let config: SendConfig;
   try {
     const command = loadSendConfig(argv, io.env);
+    // Help and version are loaded on demand: a send should not pay for them at start-up.
     if (command.action === "help") {
-      io.stdout.write(SEND_HELP);
+      io.stdout.write((await import("./help.js")).SEND_HELP);
       return ExitStatus.OK;
     }
     if (command.action === "version") {
-      io.stdout.write(`lightweight-push ${readVersion()}\n`);
+      io.stdout.write(`lightweight-push ${(await import("./version.js")).readVersion()}\n`);
       return ExitStatus.OK;
     }
     config = command.config;
@@ -54,7 +53,13 @@ export async function runSend(argv: readonly string[], io: CliIo): Promise<numbe
       return ExitStatus.USAGE;
     }
     log.debug("reading the message from stdin");
-    message = await io.stdin.readText();
+    // A pipe that never closes would hang the command: let an interrupt end the wait.
+    const text = await untilAborted(io.stdin.readText(), io.signal);
+    if (text === undefined) {
+      log.error("interrupted while reading the message from stdin; nothing was sent");
+      return INTERRUPTED_EXIT_STATUS;
+    }
+    message = text;
   }
   if (log.enabled("DEBUG")) await debugFrame(config, message, log);
 
@@ -134,6 +139,25 @@ export function describeSendError(error: SendError): string {
     default:
       return `send failed ${code}: ${info.meaning}`;
   }
+}
+
+/** Resolves with `promise`'s value, or with `undefined` as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function formatSeconds(ms: number): string {

@@ -138,6 +138,10 @@ export class LightweightPush {
     this.#password = password;
     this.#sharedSecret = sharedSecret;
     this.#endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+    // Refused here rather than at the first send, where it would surface as a transport error.
+    if (!URL.canParse(this.#endpoint) || !/^https?:$/.test(new URL(this.#endpoint).protocol)) {
+      throw new InvalidInputError("endpoint has to be an http or https URL.");
+    }
     this.#envelope = envelope;
     this.#transport = options.fetch
       ? fetchTransport(options.fetch)

@@ -4,7 +4,16 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, type KeyObject, pbkdf2 } from "node:crypto";
+import {
+  type Cipher,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  pbkdf2,
+} from "node:crypto";
 import type { CryptoBackend } from "../protocol/crypto.js";
 
 const asBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
@@ -20,6 +29,39 @@ function keyObject(raw: Uint8Array): KeyObject {
     keyObjects.set(raw, key);
   }
   return key;
+}
+
+const BLOCK = 16;
+
+/**
+ * One running AES-256-CBC cipher per key. CBC feeds each block through the
+ * previous ciphertext block, so a message with its own IV can continue a
+ * running stream by folding `iv xor previousCiphertextBlock` into its first
+ * plaintext block: the output is exactly AES-256-CBC(key, iv, plaintext).
+ * This spares creating a cipher per message, a large part of a v1 seal.
+ */
+interface CbcStream {
+  readonly cipher: Cipher;
+  previous: Uint8Array;
+}
+const cbcStreams = new WeakMap<Uint8Array, CbcStream>();
+
+function cbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  // A partial block would stay buffered in the stream and corrupt every later message.
+  if (iv.length !== BLOCK || plaintext.length === 0 || plaintext.length % BLOCK !== 0) throw new Error("plaintext is not whole blocks");
+  let stream = cbcStreams.get(key);
+  if (!stream) {
+    stream = {
+      cipher: createCipheriv("aes-256-cbc", keyObject(key), new Uint8Array(BLOCK)).setAutoPadding(false),
+      previous: new Uint8Array(BLOCK),
+    };
+    cbcStreams.set(key, stream);
+  }
+  const input = Buffer.from(plaintext);
+  for (let i = 0; i < BLOCK; i++) input[i] = (input[i] as number) ^ (iv[i] as number) ^ (stream.previous[i] as number);
+  const output = stream.cipher.update(input);
+  stream.previous = new Uint8Array(output.subarray(output.length - BLOCK));
+  return asBytes(output);
 }
 
 /** update() and final() as one array, without a copy when final() is empty (unpadded CBC). */
@@ -41,8 +83,7 @@ export const nodeCryptoBackend: CryptoBackend = {
     });
   },
   async aesCbcEncryptNoPadding(key, iv, plaintext) {
-    const cipher = createCipheriv("aes-256-cbc", keyObject(key), iv).setAutoPadding(false);
-    return finish(cipher.update(plaintext), cipher.final());
+    return cbcEncrypt(key, iv, plaintext);
   },
   async aesCbcDecryptNoPadding(key, iv, ciphertext) {
     const decipher = createDecipheriv("aes-256-cbc", keyObject(key), iv).setAutoPadding(false);

@@ -38,6 +38,18 @@ export class TransportError extends Error {
 }
 
 /**
+ * Form encoding of one value as Python's `urlencode` (the original client)
+ * writes it: letters, digits and `_.-~` stay, space becomes `+`, everything
+ * else `%XX`. Several times faster than `URLSearchParams` for a frame. The
+ * frame is pure ASCII, so `encodeURIComponent` cannot meet a lone surrogate.
+ */
+function formEncode(value: string): string {
+  return encodeURIComponent(value)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
+}
+
+/**
  * The form-encoded POST the AlertR web bridge expects: one field `data`
  * holding the frame.
  */
@@ -46,7 +58,7 @@ export function buildPushRequest(endpoint: string, frame: string): PushRequest {
     url: endpoint,
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ data: frame }).toString(),
+    body: `data=${formEncode(frame)}`,
   };
 }
 

@@ -30,9 +30,10 @@ export async function sealV1(payloadJson: string, sharedSecret: string, crypto: 
   const iv = random(IV_LENGTH);
   const nonce = random(NONCE_LENGTH);
   const unpadded = NONCE_LENGTH + payloadJson.length;
-  const plaintext = new Uint8Array(Math.ceil(unpadded / BLOCK) * BLOCK).fill(SPACE);
+  const plaintext = new Uint8Array(Math.ceil(unpadded / BLOCK) * BLOCK);
   plaintext.set(nonce);
   writeAscii(payloadJson, plaintext, NONCE_LENGTH);
+  plaintext.fill(SPACE, unpadded);
   const ciphertext = await crypto.aesCbcEncryptNoPadding(key, iv, plaintext);
   return toBase64(concatBytes(iv, ciphertext));
 }

@@ -37,7 +37,11 @@ export function validateMessageInput(channel: string, input: MessageInput): void
 }
 
 /** Builds the plaintext payload, truncated to the size limit, and its JSON serialisation. */
-export function buildPayload(input: MessageInput, timeSent: number, id?: string): { payload: PushPayload; truncated: boolean; json: string } {
+export function buildPayload(
+  input: MessageInput,
+  timeSent: number,
+  id?: string,
+): { payload: PushPayload; truncated: boolean; json: string } {
   const text = truncateText(input.subject, input.message);
   const payload: PushPayload = {
     sbj: text.subject,
@@ -75,7 +79,15 @@ export interface SealedMessage {
 export async function sealMessage(input: MessageInput, timeSent: number, options: SealOptions): Promise<SealedMessage> {
   if (options.envelope === 2) {
     const { payload, truncated, json } = buildPayload(input, timeSent, newMessageId(options.random));
-    const data = await sealV2(payload, options.sharedSecret, options.username, options.prefixedChannel, options.crypto, options.random, json);
+    const data = await sealV2(
+      payload,
+      options.sharedSecret,
+      options.username,
+      options.prefixedChannel,
+      options.crypto,
+      options.random,
+      json,
+    );
     return { data, truncated };
   }
   const { truncated, json } = buildPayload(input, timeSent);

@@ -95,5 +95,11 @@ export function truncateText(subject: string, message: string, limit = MAX_ENCOD
   const shortSubject = cutToFit(subject, SUBJECT_SHARE_WHEN_BOTH_CUT) ?? TRUNCATION_MARKER;
   const shortSubjectJson = pythonJsonString(shortSubject);
   const shortMessage = cutToFit(message, limit - shortSubjectJson.length) ?? TRUNCATION_MARKER;
-  return { subject: shortSubject, message: shortMessage, truncated: true, subjectJson: shortSubjectJson, messageJson: pythonJsonString(shortMessage) };
+  return {
+    subject: shortSubject,
+    message: shortMessage,
+    truncated: true,
+    subjectJson: shortSubjectJson,
+    messageJson: pythonJsonString(shortMessage),
+  };
 }

@@ -286,3 +286,17 @@ describe("LightweightPush.sendMsg", () => {
     });
   });
 });
+
+describe("new LightweightPush", () => {
+  test("refuses an endpoint that is not an http(s) URL, without echoing it", () => {
+    for (const endpoint of ["not a url", "ftp://push.example.org/send", "push.alertr.de/push/send.php", ""]) {
+      assert.throws(
+        () => new LightweightPush(USERNAME, PASSWORD, SECRET, { endpoint }),
+        (error: unknown) => error instanceof InvalidInputError && (endpoint === "" || !error.message.includes(endpoint)),
+        endpoint,
+      );
+    }
+    assert.ok(new LightweightPush(USERNAME, PASSWORD, SECRET, { endpoint: "http://127.0.0.1:1/x" }));
+    assert.ok(new LightweightPush(USERNAME, PASSWORD, SECRET));
+  });
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { pythonJsonString } from "../../src/protocol/python-json.js";
 import { encodedLength, MAX_ENCODED_TEXT_LENGTH, TRUNCATION_MARKER, truncateText } from "../../src/protocol/truncate.js";
 import { randomText, seededRandom } from "./support/random-text.js";
 
@@ -36,8 +37,16 @@ function oneMoreFits(prefix: string, original: string, other: string): boolean {
   return encodedLength(longer) + encodedLength(other) <= LIMIT;
 }
 
-function checkTruncation(subject: string, message: string, where: string): void {
+/** Subject, message and whether they were cut; checks that the encodings handed on match the text. */
+function truncate(subject: string, message: string): { subject: string; message: string; truncated: boolean } {
   const result = truncateText(subject, message);
+  assert.equal(result.subjectJson, pythonJsonString(result.subject));
+  assert.equal(result.messageJson, pythonJsonString(result.message));
+  return { subject: result.subject, message: result.message, truncated: result.truncated };
+}
+
+function checkTruncation(subject: string, message: string, where: string): void {
+  const result = truncate(subject, message);
   const fits = encodedLength(subject) + encodedLength(message) <= LIMIT;
   if (fits) {
     assert.deepEqual(result, { subject, message, truncated: false }, `${where}: text that fits is unchanged`);
@@ -69,22 +78,22 @@ function checkTruncation(subject: string, message: string, where: string): void 
 describe("truncation", () => {
   test("text up to the limit is sent unchanged; one character over cuts the message to fit exactly", () => {
     const subject = "a".repeat(100);
-    assert.deepEqual(truncateText(subject, "b".repeat(1296)), { subject, message: "b".repeat(1296), truncated: false });
-    const cut = truncateText(subject, "b".repeat(1297));
+    assert.deepEqual(truncate(subject, "b".repeat(1296)), { subject, message: "b".repeat(1296), truncated: false });
+    const cut = truncate(subject, "b".repeat(1297));
     assert.equal(cut.message, `${"b".repeat(1289)}${TRUNCATION_MARKER}`);
     assert.equal(encodedLength(cut.subject) + encodedLength(cut.message), LIMIT);
   });
 
   test("escaped text is counted as encoded, so newlines are not over-cut", () => {
     const message = "line\n".repeat(600);
-    const { subject, message: cut } = truncateText("Log with newlines", message);
+    const { subject, message: cut } = truncate("Log with newlines", message);
     assert.equal(subject, "Log with newlines");
     assert.equal(encodedLength(subject) + encodedLength(cut), LIMIT);
     assert.ok(cut.length > 1100, `kept ${cut.length} characters`);
   });
 
   test("300 emoji keep 115 whole emoji and the subject", () => {
-    const { subject, message, truncated } = truncateText("emoji", "😀".repeat(300));
+    const { subject, message, truncated } = truncate("emoji", "😀".repeat(300));
     assert.equal(subject, "emoji");
     assert.equal(message, `${"😀".repeat(115)}${TRUNCATION_MARKER}`);
     assert.ok(truncated);
@@ -92,17 +101,17 @@ describe("truncation", () => {
 
   test("a cut never splits a surrogate pair, whatever the budget", () => {
     for (let pad = 0; pad < 12; pad++) {
-      const { message } = truncateText("x".repeat(pad), "😀".repeat(200));
+      const { message } = truncate("x".repeat(pad), "😀".repeat(200));
       const prefix = message.slice(0, -TRUNCATION_MARKER.length);
       assert.equal(prefix, "😀".repeat(prefix.length / 2), `pad ${pad}`);
     }
   });
 
   test("a long subject with a short message cuts the subject; both too long cut both", () => {
-    const subjectOnly = truncateText("S".repeat(1500), "short");
+    const subjectOnly = truncate("S".repeat(1500), "short");
     assert.equal(subjectOnly.message, "short");
     assert.equal(subjectOnly.subject, `${"S".repeat(1384)}${TRUNCATION_MARKER}`);
-    const both = truncateText("S".repeat(1500), "M".repeat(1500));
+    const both = truncate("S".repeat(1500), "M".repeat(1500));
     assert.ok(both.subject.endsWith(TRUNCATION_MARKER) && both.message.endsWith(TRUNCATION_MARKER));
     assert.ok(encodedLength(both.subject) <= 200);
     assert.equal(encodedLength(both.subject) + encodedLength(both.message), LIMIT);
@@ -117,7 +126,7 @@ describe("truncation", () => {
       const subject = randomText(next, bigSubject ? 1500 : 120);
       const message = randomText(next, next() < 0.5 ? 1500 : 500);
       checkTruncation(subject, message, `seed ${seed}, case ${i}`);
-      if (truncateText(subject, message).truncated) cut++;
+      if (truncate(subject, message).truncated) cut++;
     }
     assert.ok(cut > 300 && cut < 1400, `a useful mix of cut (${cut}) and uncut cases`);
   });

@@ -6,16 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import {
-  ConfigError,
-  configFields,
-  defaultConfig,
-  envName,
-  type FieldSpec,
-  flagName,
-  type LogLevel,
-  type ServerConfig,
-} from "./config.js";
+import { ConfigError, configFields, defaultConfig, envName, type FieldSpec, flagName, type LogLevel, type ServerConfig } from "./config.js";
 
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 

@@ -37,6 +37,12 @@ export interface OutboxWorkerOptions {
   readonly enqueueBatch: number;
   /** Wait before trying again after the store itself failed, ms. */
   readonly storeErrorDelayMs: number;
+  /**
+   * Wakes within this real time are served by one pass, so that at
+   * thousands of sends per second the outbox costs a few transactions per
+   * batch rather than several per message, ms.
+   */
+  readonly wakeBatchMs: number;
 }
 
 /**
@@ -51,6 +57,8 @@ export class OutboxWorker {
   #again = false;
   #timer: unknown;
   #closed = false;
+  #nextCountMs = 0;
+  #wakeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: OutboxWorkerOptions) {
     this.#o = options;
@@ -58,17 +66,30 @@ export class OutboxWorker {
 
   /** Looks for work now (new messages, due retries). Cheap to call often: calls while busy coalesce. */
   wake(): void {
+    this.#wakeAfter(this.#o.wakeBatchMs);
+  }
+
+  #wakeAfter(delayMs: number): void {
     if (this.#closed) return;
     if (this.#pumping) {
       this.#again = true;
       return;
     }
-    void this.#pump();
+    if (this.#wakeTimer !== undefined) {
+      if (delayMs > 0) return;
+      clearTimeout(this.#wakeTimer);
+    }
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      if (this.#pumping) this.#again = true;
+      else void this.#pump();
+    }, delayMs);
+    this.#wakeTimer.unref();
   }
 
   /** Resolves once no pass is running and no attempt is in flight (for tests and shutdown). */
   async settled(): Promise<void> {
-    while (this.#pumping || this.#inFlight.size > 0) {
+    while (this.#pumping || this.#inFlight.size > 0 || this.#wakeTimer !== undefined) {
       await new Promise<void>((resolve) => this.#settledWaiters.add(resolve));
     }
   }
@@ -76,13 +97,15 @@ export class OutboxWorker {
   /** Stops taking work and waits for attempts in flight; their outcome is recorded. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
     if (this.#timer !== undefined) this.#o.clock.clearTimer(this.#timer);
     this.#timer = undefined;
     await this.settled();
   }
 
   #notifySettled(): void {
-    if (this.#pumping || this.#inFlight.size > 0) return;
+    if (this.#pumping || this.#inFlight.size > 0 || this.#wakeTimer !== undefined) return;
     for (const resolve of [...this.#settledWaiters]) resolve();
     this.#settledWaiters.clear();
   }
@@ -104,7 +127,11 @@ export class OutboxWorker {
           if (jobs.length === free) this.#again = true;
         }
       } while (this.#again && !this.#closed);
-      this.#o.metrics.setPending(adapter.name, await store.countOutbox(adapter.name));
+      // Counting is a scan of the adapter's rows: at most once a second, not once per message.
+      if (clock.now() >= this.#nextCountMs) {
+        this.#nextCountMs = clock.now() + 1000;
+        this.#o.metrics.setPending(adapter.name, await store.countOutbox(adapter.name));
+      }
       await this.#arm();
     } catch (error) {
       if (!this.#closed) {
@@ -115,7 +142,7 @@ export class OutboxWorker {
       this.#pumping = false;
     }
     if (retryAfterStoreErrorMs !== undefined) this.#setTimer(retryAfterStoreErrorMs);
-    else if (this.#again && !this.#closed) this.wake();
+    else if (this.#again && !this.#closed) this.#wakeAfter(0);
     this.#notifySettled();
   }
 
@@ -151,7 +178,8 @@ export class OutboxWorker {
       })
       .finally(() => {
         this.#inFlight.delete(key);
-        this.wake();
+        // A free slot: take the next due row now, not after the batching delay.
+        this.#wakeAfter(0);
         this.#notifySettled();
       });
     this.#inFlight.set(key, run);

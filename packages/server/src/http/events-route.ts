@@ -7,7 +7,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { ServerContext, ReadAuthorizer } from "../extension.js";
+import type { ReadAuthorizer, ServerContext } from "../extension.js";
 import type { BusMessage } from "../fanout/bus.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
 import type { MessageQuery, StoredMessage } from "../storage/storage.js";
@@ -52,8 +52,18 @@ export function parseStreamStart(lastEventId: string | undefined, since: string 
   return n >= SINCE_TIME_THRESHOLD ? { kind: "since-time", timeMs: n * 1000 } : { kind: "after-id", id: n };
 }
 
+// Every subscriber of a channel gets the same message object in turn: format it once, not once per subscriber.
+let lastFormatted: { message: StoredMessage; text: string } | undefined;
+
 /** One `message` event in SSE framing. */
 export function formatMessageEvent(message: StoredMessage): string {
+  if (lastFormatted?.message === message) return lastFormatted.text;
+  const text = formatEvent(message);
+  lastFormatted = { message, text };
+  return text;
+}
+
+function formatEvent(message: StoredMessage): string {
   const data = JSON.stringify({
     id: message.id,
     time: Math.floor(message.timeMs / 1000),

@@ -34,7 +34,8 @@ export function registerOpsRoutes(
     reply
       .type("text/plain; version=0.0.4; charset=utf-8")
       .send(
-        metrics.render({ subscribers: context.bus.subscriberCount(), pendingCommits: committer.pending }) + (options.extraMetrics?.() ?? ""),
+        metrics.render({ subscribers: context.bus.subscriberCount(), pendingCommits: committer.pending }) +
+          (options.extraMetrics?.() ?? ""),
       ),
   );
 }

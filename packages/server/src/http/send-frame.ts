@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { isCompatibleVersion, isNotificationChannel, isValidChannel, NOTIFICATION_CHANNEL, ResultCode, SERVER_VERSION } from "lightweightpush/protocol";
+import {
+  isCompatibleVersion,
+  isNotificationChannel,
+  isValidChannel,
+  NOTIFICATION_CHANNEL,
+  ResultCode,
+  SERVER_VERSION,
+} from "lightweightpush/protocol";
 import { PyJsonSyntaxError, PyNumber, parsePyJson } from "./python-json.js";
 
 /** A frame that passed the format and version checks. */

@@ -63,10 +63,16 @@ export async function registerSendRoute(app: FastifyInstance, options: SendRoute
       }
       if (error.statusCode !== undefined && error.statusCode < 500) {
         metrics.reject(ResultCode.ILLEGAL_MSG_ERROR);
-        return reply.code(200).type("application/json").send(codeBody({ code: ResultCode.ILLEGAL_MSG_ERROR, reason: "malformed request" }));
+        return reply
+          .code(200)
+          .type("application/json")
+          .send(codeBody({ code: ResultCode.ILLEGAL_MSG_ERROR, reason: "malformed request" }));
       }
       request.log.error({ err: error }, "send failed");
-      return reply.code(200).type("application/json").send(codeBody({ code: ResultCode.DATABASE_ERROR, reason: "internal error" }));
+      return reply
+        .code(200)
+        .type("application/json")
+        .send(codeBody({ code: ResultCode.DATABASE_ERROR, reason: "internal error" }));
     });
 
     const refuse = (reply: FastifyReply, rejection: FrameRejection): FastifyReply => {
@@ -80,7 +86,9 @@ export async function registerSendRoute(app: FastifyInstance, options: SendRoute
         .code(429)
         .header("retry-after", String(config.rateLimitWindowSeconds))
         .type("application/json")
-        .send(`{"code": ${ResultCode.WEB_BRIDGE_ERROR}, "reason": ${pythonJsonString(`too many requests from this ${what}; try again later`)}}`);
+        .send(
+          `{"code": ${ResultCode.WEB_BRIDGE_ERROR}, "reason": ${pythonJsonString(`too many requests from this ${what}; try again later`)}}`,
+        );
     };
 
     scope.post(SEND_PATH, { bodyLimit: config.bodyLimitBytes }, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -107,7 +115,9 @@ export async function registerSendRoute(app: FastifyInstance, options: SendRoute
         return reply
           .code(200)
           .type("application/json")
-          .send(`{"code": ${ResultCode.WEB_BRIDGE_ERROR}, "reason": "form field \\"data\\" is missing (send application/x-www-form-urlencoded)"}`);
+          .send(
+            `{"code": ${ResultCode.WEB_BRIDGE_ERROR}, "reason": "form field \\"data\\" is missing (send application/x-www-form-urlencoded)"}`,
+          );
       }
 
       const frame = readSendFrame(frameText);

@@ -68,7 +68,12 @@ export async function startTestServer(fixture: StorageFixture, options: StartTes
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      logs.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
+      logs.push(
+        ...chunk
+          .toString("utf8")
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
       done();
     },
   });

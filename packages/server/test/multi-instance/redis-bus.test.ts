@@ -27,8 +27,8 @@ describe("Redis bus", () => {
     });
     return { fixture, storage };
   };
-  const bus = (url: string, storage: Storage): RedisBus => {
-    const b = new RedisBus({ url, storage, keyPrefix: `lwp-test-${randomBytes(6).toString("hex")}:`, sweepIntervalMs: 0 });
+  const bus = (url: string, storage: Storage, keyPrefix: string): RedisBus => {
+    const b = new RedisBus({ url, storage, keyPrefix, sweepIntervalMs: 0 });
     cleanups.push(() => b.close());
     return b;
   };
@@ -36,10 +36,10 @@ describe("Redis bus", () => {
   test("a message published on one instance reaches subscribers on another, in id order even when announced out of order", async () => {
     const url = requireServiceEnv("LWP_TEST_REDIS_URL");
     const { storage } = await storageFixture();
+    // A fresh prefix: the CI Redis is shared by the whole suite.
     const keyPrefix = `lwp-test-${randomBytes(6).toString("hex")}:`;
-    const a = new RedisBus({ url, storage, keyPrefix, sweepIntervalMs: 0 });
-    const b = new RedisBus({ url, storage, keyPrefix, sweepIntervalMs: 0 });
-    cleanups.push(() => a.close(), () => b.close());
+    const a = bus(url, storage, keyPrefix);
+    const b = bus(url, storage, keyPrefix);
     const received: BusMessage[] = [];
     await b.subscribe("0123abcd_ch", (m) => received.push(m));
     const [first, second, third] = await storage.insertMessages([
@@ -63,8 +63,8 @@ describe("Redis bus", () => {
     const redis = await startOwnRedis();
     cleanups.push(() => redis.stop());
     const { storage } = await storageFixture();
-    const a = bus(redis.url, storage);
-    const b = bus(redis.url, storage);
+    const a = bus(redis.url, storage, "lwp:");
+    const b = bus(redis.url, storage, "lwp:");
     await Promise.all([a.ready(), b.ready()]);
     const received: string[] = [];
     await b.subscribe("0123abcd_ch", (m) => received.push(m.payload));

@@ -9,13 +9,21 @@
  *
  * @module
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chownSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { type ClientRequest, request as httpRequest } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Writable } from "node:stream";
+import { promisify } from "node:util";
+import type { ServerConfig } from "../../src/config/config.js";
+import { resolveConfig } from "../../src/config/load.js";
+import { createServer, type PushServer, type ServerDependencies } from "../../src/server.js";
 import { waitFor } from "../helpers/test-server.js";
+
+const execFileAsync = promisify(execFile);
 
 const HOW_TO_START = "start the test services first: `source scripts/ci-services.sh && start_ci_services` (as .ci/run does)";
 
@@ -29,7 +37,7 @@ export function requireServiceEnv(name: string): string {
 /** A free TCP port on 127.0.0.1 (chosen by the OS). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    const server = createNetServer();
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const port = (server.address() as { port: number }).port;
@@ -108,17 +116,22 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const pgCtl = requireServiceEnv("LWP_TEST_PG_CTL");
   const initdb = join(dirname(pgCtl), "initdb");
   const asRoot = process.getuid?.() === 0;
-  const run = (command: string, args: string[]): void => {
+  // Asynchronous: the servers under test run in this process and must keep serving meanwhile.
+  const run = async (command: string, args: string[]): Promise<void> => {
     const [file, argv] = asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
-    const result = spawnSync(file, argv, { encoding: "utf8" });
-    if (result.status !== 0) throw new Error(`${command} ${args[0] ?? ""} failed: ${result.stderr || result.stdout}`);
+    try {
+      await execFileAsync(file, argv, { encoding: "utf8" });
+    } catch (error) {
+      const e = error as { stderr?: string; stdout?: string; message: string };
+      throw new Error(`${command} failed: ${e.stderr || e.stdout || e.message}`);
+    }
   };
   const dataDir = mkdtempSync(join(tmpdir(), "lwp-own-pg-"));
   if (asRoot) chownSync(dataDir, uidOf("postgres"), gidOf("postgres"));
   const port = await freePort();
-  run(initdb, ["-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync"]);
+  await run(initdb, ["-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync"]);
   const start = async (): Promise<void> => {
-    run(pgCtl, [
+    await run(pgCtl, [
       "-D",
       dataDir,
       "-l",
@@ -133,12 +146,12 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async stop() {
-      run(pgCtl, ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+      await run(pgCtl, ["-D", dataDir, "-m", "fast", "-w", "stop"]);
     },
     start,
     async destroy() {
       try {
-        run(pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
+        await run(pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
       } catch {
         // Already stopped.
       }
@@ -153,4 +166,165 @@ function uidOf(user: string): number {
 
 function gidOf(user: string): number {
   return Number(spawnSync("id", ["-g", user], { encoding: "utf8" }).stdout.trim());
+}
+
+/** One server-sent event as a subscriber sees it. */
+export interface ReceivedEvent {
+  readonly id: number;
+  readonly payload: string;
+}
+
+/**
+ * An SSE subscriber that behaves like `EventSource`: when its stream ends it
+ * reconnects with `Last-Event-ID` set to the last id it received, until
+ * {@link ResumingSubscriber.stop}. `urls` are tried in turn on reconnects
+ * (several instances behind a load balancer).
+ */
+export class ResumingSubscriber {
+  readonly events: ReceivedEvent[] = [];
+  /** Streams opened so far (1 + reconnects). */
+  connections = 0;
+  #stopped = false;
+  #current: ClientRequest | undefined;
+  readonly #done: Promise<void>;
+
+  constructor(
+    readonly urls: readonly string[],
+    readonly channel: string,
+    options: { since?: string } = {},
+  ) {
+    this.#done = this.#run(options.since);
+  }
+
+  // Declared before `opened`, whose initializer replaces it.
+  #onOpen: () => void = () => {};
+  /** Resolves once the first stream is open (the server wrote its `: connected` comment). */
+  readonly opened: Promise<void> = new Promise((resolve) => {
+    this.#onOpen = resolve;
+  });
+
+  get lastId(): number {
+    return this.events.at(-1)?.id ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#current?.destroy();
+    await this.#done;
+  }
+
+  async #run(since: string | undefined): Promise<void> {
+    let attempt = 0;
+    while (!this.#stopped) {
+      const base = this.urls[attempt % this.urls.length]!;
+      attempt++;
+      const url = new URL(`/v1/channels/${encodeURIComponent(this.channel)}/events`, base);
+      const headers: Record<string, string> = { accept: "text/event-stream" };
+      if (this.events.length > 0) headers["last-event-id"] = String(this.lastId);
+      else if (since !== undefined) url.searchParams.set("since", since);
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(url, { headers }, (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            res.on("end", resolve);
+            return;
+          }
+          this.connections++;
+          res.setEncoding("utf8");
+          let buffer = "";
+          res.on("data", (chunk: string) => {
+            buffer += chunk;
+            let end = buffer.indexOf("\n\n");
+            while (end >= 0) {
+              this.#handle(buffer.slice(0, end));
+              buffer = buffer.slice(end + 2);
+              end = buffer.indexOf("\n\n");
+            }
+          });
+          res.on("close", resolve);
+          res.on("error", resolve);
+        });
+        req.on("error", () => resolve());
+        req.end();
+        this.#current = req;
+      });
+      if (!this.#stopped) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  #handle(block: string): void {
+    if (block.startsWith(": connected")) this.#onOpen();
+    let id: number | undefined;
+    let data: string | undefined;
+    for (const line of block.split("\n")) {
+      if (line.startsWith("id: ")) id = Number(line.slice(4));
+      else if (line.startsWith("data: ")) data = line.slice(6);
+    }
+    if (id === undefined || data === undefined) return;
+    const parsed = JSON.parse(data) as { id: number; payload: string };
+    if (parsed.id !== id) throw new Error(`event id ${id} differs from data id ${parsed.id}`);
+    this.events.push({ id, payload: parsed.payload });
+  }
+}
+
+/** Sends one frame as the web bridge client does; returns the result code (HTTP 429 counts as 10, retryable). */
+export async function sendFrame(
+  baseUrl: string,
+  fields: { username: string; password: string; channel: string; data: string },
+): Promise<number> {
+  const q = (s: string): string => JSON.stringify(s);
+  const frame = `{"username": ${q(fields.username)}, "password": ${q(fields.password)}, "channel": ${q(fields.channel)}, "version": 0.1, "data": ${q(fields.data)}}`;
+  let response: Response;
+  try {
+    response = await fetch(new URL("/push/send.php", baseUrl), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ data: frame }).toString(),
+    });
+  } catch {
+    return 0x1000; // CLIENT_CONNECTION_ERROR
+  }
+  const text = await response.text();
+  if (response.status !== 200) return 10;
+  const body = JSON.parse(text) as { Code?: number; code?: number };
+  return body.Code ?? body.code ?? 10;
+}
+
+/** A server built from configuration only, as `lightweight-push-server start` builds it. */
+export interface ConfiguredServer {
+  readonly server: PushServer;
+  readonly url: string;
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a server from config overrides (port 0, loopback, web root off, limits off, bcrypt cost 4) on a real socket. */
+export async function startConfiguredServer(
+  overrides: Partial<ServerConfig>,
+  deps: Pick<ServerDependencies, "extensions"> = {},
+): Promise<ConfiguredServer> {
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(
+        ...chunk
+          .toString("utf8")
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
+      done();
+    },
+  });
+  const config = resolveConfig({
+    host: "127.0.0.1",
+    port: 0,
+    webRoot: "",
+    bcryptCost: 4,
+    accountSendsPerWindow: 0,
+    addressSendsPerWindow: 0,
+    ...overrides,
+  });
+  const server = await createServer(config, { ...deps, logStream });
+  const url = await server.listen();
+  return { server, url, logs, close: () => server.close() };
 }

@@ -42,6 +42,27 @@ const ui = {
   webPushStatus: byId<HTMLElement>("web-push-status"),
 };
 
+/**
+ * Messages from the service worker, listened to from the first moment:
+ * one that arrives while the app is still opening its store is kept until
+ * the app can handle it, instead of being lost.
+ */
+const workerMessages = (() => {
+  const early: WorkerMessage[] = [];
+  let handler: ((message: WorkerMessage) => void) | undefined;
+  navigator.serviceWorker?.addEventListener("message", (event: MessageEvent<WorkerMessage>) => {
+    if (typeof event.data?.type !== "string") return;
+    if (handler) handler(event.data);
+    else early.push(event.data);
+  });
+  return {
+    handle(next: (message: WorkerMessage) => void): void {
+      handler = next;
+      for (const message of early.splice(0)) next(message);
+    },
+  };
+})();
+
 const FIELDS: readonly (keyof SettingsInput)[] = ["serverUrl", "username", "channels", "sharedSecret"];
 const FIELD_IDS: Readonly<Record<keyof SettingsInput, string>> = {
   serverUrl: "server-url",
@@ -95,9 +116,9 @@ class App {
       if (ui.confirmClear.returnValue === "clear") void this.clearHistory();
     });
     ui.toggleWebPush.addEventListener("click", () => void this.toggleWebPush());
-    navigator.serviceWorker?.addEventListener("message", (event: MessageEvent<WorkerMessage>) => {
-      if (event.data?.type === "history-changed") void this.reloadHistory();
-      else if (event.data?.type === "open-entry") location.hash = event.data.key ? `#/message/${encodeURIComponent(event.data.key)}` : "#/";
+    workerMessages.handle((message) => {
+      if (message.type === "history-changed") void this.reloadHistory();
+      else if (message.type === "open-entry") location.hash = message.key ? `#/message/${encodeURIComponent(message.key)}` : "#/";
     });
   }
 

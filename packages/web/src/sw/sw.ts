@@ -10,8 +10,9 @@
 
 import type { WorkerMessage } from "../shared/messages.js";
 import { EventOpener, subscriptions } from "../shared/opener.js";
-import { type HistoryRecord, type NotificationContent, notificationContent } from "../shared/records.js";
+import { type HistoryRecord, type NotificationContent, notificationContent, recordKey } from "../shared/records.js";
 import { Store } from "../shared/store.js";
+import { fetchEventData } from "./fetch-event.js";
 import { type NotificationEvent, type PushEvent, worker } from "./worker-scope.js";
 
 /** Set by the build: a hash of the shell files, and their paths relative to the scope. */
@@ -77,26 +78,38 @@ async function tellPages(message: WorkerMessage): Promise<void> {
   for (const client of await worker.clients.matchAll({ type: "window", includeUncontrolled: true })) client.postMessage(message);
 }
 
+/** Reads the push data: the server's event JSON, perhaps without its payload (see fetch-event.ts). */
+function readPush(text: string | undefined): { channel: string; id: string; hasPayload: boolean } | undefined {
+  try {
+    const value = JSON.parse(text ?? "") as { channel?: unknown; id?: unknown; payload?: unknown };
+    const id = typeof value.id === "number" ? String(value.id) : value.id;
+    if (typeof value.channel !== "string" || typeof id !== "string") return undefined;
+    return { channel: value.channel, id, hasPayload: typeof value.payload === "string" };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Opens one push message; the worker must show a notification for every push, so failures become one too. */
 async function handlePush(text: string | undefined): Promise<void> {
   const store = await Store.open();
   const settings = await store.getSettings();
-  let channel: string | undefined;
-  try {
-    channel = (JSON.parse(text ?? "") as { channel?: unknown }).channel as string | undefined;
-  } catch {
-    channel = undefined;
-  }
+  const push = readPush(text);
   const subscribed = settings === undefined ? [] : await subscriptions(settings);
-  if (settings === undefined || typeof channel !== "string" || !subscribed.some((s) => s.prefixed === channel)) {
+  if (settings === undefined || push === undefined || !subscribed.some((s) => s.prefixed === push.channel)) {
     await worker.registration.showNotification("Lightweight Push", {
-      body: "A message arrived for a channel this browser is not set up for.",
+      body: "A push arrived for a channel this browser is not set up for.",
     });
     return;
   }
-  const record: HistoryRecord | undefined = await new EventOpener(settings).open(text ?? "", channel);
+  const data = push.hasPayload ? text : await fetchEventData(settings.serverUrl, push.channel, push.id);
+  const record: HistoryRecord | undefined = data === undefined ? undefined : await new EventOpener(settings).open(data, push.channel);
   if (record === undefined) {
-    await worker.registration.showNotification("Lightweight Push", { body: "A push arrived that is not a message." });
+    await worker.registration.showNotification("Lightweight Push", {
+      body: "A new message arrived but could not be loaded. Open the app to see it.",
+      tag: recordKey(push.channel, push.id),
+      data: { url: "./" },
+    });
     return;
   }
   if (await store.addRecord(record)) await tellPages({ type: "history-changed" });

@@ -38,7 +38,9 @@ export function readServiceAccount(file: string): ServiceAccount {
   const json = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
   for (const field of ["client_email", "private_key", "project_id"] as const) {
     if (typeof json[field] !== "string" || json[field] === "") {
-      throw new Error(`the FCM service-account file ${file} lacks "${field}" (download a key for a service account in the Firebase console)`);
+      throw new Error(
+        `the FCM service-account file ${file} lacks "${field}" (download a key for a service account in the Firebase console)`,
+      );
     }
   }
   if (json.type !== undefined && json.type !== "service_account") {

@@ -75,6 +75,8 @@ export function loadOrCreateVapidKeys(
 
   let created = false;
   if (statSync(file, { throwIfNoEntry: false }) === undefined) {
+    // With PostgreSQL nothing else creates the data directory.
+    mkdirSync(dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
     writeFileSync(temp, `${JSON.stringify(generateVapidKeys(), null, 2)}\n`, { mode: 0o600, flag: "wx" });
     try {

@@ -64,7 +64,11 @@ export interface WebPushRequestSpec {
  * id so that a push re-sent after a lost answer replaces the first one
  * while it is still queued instead of arriving twice.
  */
-export function buildWebPushRequest(subscription: WebPushSubscription, message: OutboxMessage, settings: WebPushRequestSettings): WebPushRequestSpec {
+export function buildWebPushRequest(
+  subscription: WebPushSubscription,
+  message: OutboxMessage,
+  settings: WebPushRequestSettings,
+): WebPushRequestSpec {
   const details = webpush.generateRequestDetails(
     { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
     webPushPayload(message),

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import pg from "pg";
+import type pg from "pg";
 import {
   type Account,
   AccountExistsError,
@@ -22,25 +22,11 @@ import {
   type Storage,
   type StoredMessage,
 } from "../storage.js";
-import { migratePostgres, quoteIdentifier, SCHEMA_NAME_PATTERN } from "./migrate.js";
+import { migratePostgres } from "./migrate.js";
+import { createPostgresPool, type PostgresPoolOptions } from "./pool.js";
 
 /** Settings of {@link openPostgresStorage}. */
-export interface PostgresStorageOptions {
-  /**
-   * Connection URL, e.g. `postgres://lwp:secret@db.internal:5432/lwp`. A
-   * `schema` query parameter (`...?schema=push`) puts the tables into that
-   * schema, created when missing; the other parameters are `pg`'s.
-   */
-  readonly url: string;
-  /** Schema for the tables; overrides the URL's `schema` parameter. @default the URL's, else the database's search_path (usually `public`) */
-  readonly schema?: string | undefined;
-  /** Most connections this process opens. @default 10 */
-  readonly maxConnections?: number;
-  /** How long to wait for a connection (including while the database is down) before a call fails, ms. @default 5000 */
-  readonly connectTimeoutMs?: number;
-  /** Errors on idle connections (e.g. the database restarting); the pool replaces the connection itself. @default ignored */
-  readonly onIdleError?: (error: Error) => void;
-}
+export type PostgresStorageOptions = PostgresPoolOptions;
 
 interface AccountRow {
   username: string;
@@ -69,22 +55,7 @@ const ACCOUNT_COLUMNS = "username, password_hash, active, acl, created_at_ms";
  * const storage = await openPostgresStorage({ url: "postgres://lwp@127.0.0.1/lwp" });
  */
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorage> {
-  const { connectionString, schema: urlSchema } = splitSchemaParameter(options.url);
-  const schema = options.schema ?? urlSchema;
-  if (schema !== undefined && !SCHEMA_NAME_PATTERN.test(schema)) {
-    throw new Error(`PostgreSQL schema name must match ${SCHEMA_NAME_PATTERN} (lower-case letters, digits, _)`);
-  }
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    keepAlive: true,
-    application_name: "lightweight-push-server",
-    ...(schema === undefined ? {} : { options: `-c search_path=${quoteIdentifier(schema)}` }),
-  });
-  // Without a listener an idle connection dropped by a database restart would crash the process.
-  const onIdleError = options.onIdleError ?? (() => {});
-  pool.on("error", (error) => onIdleError(error));
+  const { pool, schema } = createPostgresPool(options);
   try {
     const client = await pool.connect();
     try {
@@ -97,20 +68,6 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     throw error;
   }
   return new PostgresStorage(pool);
-}
-
-/** Takes the non-standard `schema` parameter out of the URL (pg would pass it on to the server, which refuses it). */
-function splitSchemaParameter(url: string): { connectionString: string; schema: string | undefined } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { connectionString: url, schema: undefined };
-  }
-  const schema = parsed.searchParams.get("schema");
-  if (schema === null) return { connectionString: url, schema: undefined };
-  parsed.searchParams.delete("schema");
-  return { connectionString: parsed.toString(), schema };
 }
 
 /**

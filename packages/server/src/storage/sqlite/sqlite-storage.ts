@@ -153,9 +153,7 @@ function migrate(db: Database.Database): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)");
   // IMMEDIATE: a server and a `user` command starting together must not both apply a migration.
   const apply = db.transaction(() => {
-    const applied = new Set(
-      (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
-    );
+    const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version));
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       db.exec(migration.sql);
@@ -294,9 +292,7 @@ export class SqliteStorage implements Storage {
   }
 
   async lastMessageId(): Promise<number> {
-    const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as
-      | { seq: number }
-      | undefined;
+    const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as { seq: number } | undefined;
     return row?.seq ?? 0;
   }
 

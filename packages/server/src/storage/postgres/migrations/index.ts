@@ -5,6 +5,7 @@
  * @module
  */
 import { migration0001 } from "./0001-initial.js";
+import { migration0002 } from "./0002-delivery.js";
 
 /** One schema change, applied in its own transaction. */
 export interface Migration {
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** All migrations, ascending. */
-export const migrations: readonly Migration[] = [migration0001];
+export const migrations: readonly Migration[] = [migration0001, migration0002];

@@ -1,0 +1,107 @@
+// `lightweight-push listen` end to end: the real server in its own process,
+// messages sent with the library, the built CLI as a user runs it.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { LightweightPush } from "../../src/index.js";
+import { ListenProcess, SECRET, USERNAME } from "./listen-helpers.js";
+import { RealPushServer } from "./listen-real-server.js";
+
+const PASSWORD = "account password";
+const TT = 1_764_850_000; // 2025-12-04 12:06:40 UTC
+
+const lines = (text: string): string[] => text.split("\n").filter((l) => l !== "");
+const subjects = (stdout: string): string[] => lines(stdout).map((l) => (JSON.parse(l) as { subject: string }).subject);
+
+describe("lightweight-push listen against lightweight-push-server", () => {
+  const server = new RealPushServer();
+  const running: ListenProcess[] = [];
+  const start = (args: string[], env?: Record<string, string>): ListenProcess => {
+    const p = new ListenProcess(["--server", server.url, "-l", "INFO", ...args], env);
+    running.push(p);
+    return p;
+  };
+  const sender = (envelope: 1 | 2) => new LightweightPush(USERNAME, PASSWORD, SECRET, { endpoint: server.sendEndpoint, envelope });
+
+  before(() => server.start({ username: USERNAME, password: PASSWORD }));
+  after(async () => {
+    for (const p of running) p.kill();
+    await server.stop();
+  });
+
+  test("a message sent with the library (v1 and v2) is printed, as text and as JSON", async () => {
+    const text = start(["-c", "Door"]);
+    const json = start(["-c", "Door", "--json"]);
+    await text.waitListening();
+    await json.waitListening();
+    await sender(1).sendMsg("Front door", "Opened\nby Alice", "Door", { state: 1, timeTriggered: TT });
+    await sender(2).sendMsg("Back door", "Closed", "Door", { state: 0, timeTriggered: TT + 60 });
+    await text.waitFor(
+      ({ stdout }) =>
+        stdout ===
+        "2025-12-04 12:06:40  TRIGGERED  Door  Front door\n    Opened\n    by Alice\n" +
+          "2025-12-04 12:07:40  normal     Door  Back door\n    Closed\n",
+      "both messages as text",
+    );
+    await json.waitFor(({ stdout }) => lines(stdout).length === 2, "both messages as JSON");
+    const [v1, v2] = lines(json.stdout).map((l) => JSON.parse(l));
+    assert.deepEqual(
+      [v1.subject, v1.message, v1.state, v1.envelope, v1.timeTriggered],
+      ["Front door", "Opened\nby Alice", 1, 1, TT],
+    );
+    assert.deepEqual([v2.subject, v2.message, v2.state, v2.envelope], ["Back door", "Closed", 0, 2]);
+    assert.ok(Number(v2.id) > Number(v1.id), "server ids in order");
+    assert.equal(await text.stop("SIGINT"), 0);
+    assert.equal(await json.stop("SIGTERM"), 0);
+    for (const p of [text, json]) assert.ok(!`${p.stdout}${p.stderr}`.includes(SECRET), "secret in output");
+  });
+
+  test("a wrong shared secret gives an error line per message and no message line", async () => {
+    const wrong = start(["-c", "Alarm"], { LIGHTWEIGHT_PUSH_SHARED_SECRET: "not the secret" });
+    await wrong.waitListening();
+    await sender(1).sendMsg("Alarm", "v1", "Alarm", { state: 1 });
+    await sender(2).sendMsg("Alarm", "v2", "Alarm", { state: 1 });
+    await wrong.waitFor(({ stderr }) => (stderr.match(/could not be decrypted/g) ?? []).length === 2, "two error lines");
+    assert.match(wrong.stderr, /^lightweight-push: message \d+ on channel Alarm could not be decrypted/m);
+    assert.equal(wrong.stdout, "");
+    assert.equal(await wrong.stop(), 0);
+    assert.ok(!wrong.stderr.includes("not the secret"));
+  });
+
+  test("the server killed and restarted mid-stream: every message is shown exactly once, in order", async () => {
+    const listener = start(["-c", "Stream", "--json"]);
+    await listener.waitListening();
+    const send = (n: number) => sender(n % 2 === 0 ? 2 : 1).sendMsg(`m${n}`, `text ${n}`, "Stream");
+    for (let n = 1; n <= 3; n++) await send(n);
+    await listener.waitFor(({ stdout }) => lines(stdout).length === 3, "m1..m3");
+
+    await server.kill();
+    await listener.waitFor(({ stderr }) => /channel Stream: .+; reconnecting in \d+\.\d s \(attempt 1\)/.test(stderr), "reconnect line");
+    await server.start();
+    // Acknowledged while the listener may still be waiting to reconnect: they come from the cache.
+    for (let n = 4; n <= 6; n++) await send(n);
+    await listener.waitFor(({ stderr }) => stderr.includes("channel Stream: reconnected"), "reconnected");
+    for (let n = 7; n <= 8; n++) await send(n);
+    await listener.waitFor(({ stdout }) => lines(stdout).length >= 8, "m1..m8");
+
+    // A graceful restart too (the server ends the stream itself).
+    await server.stop();
+    await server.start();
+    await send(9);
+    await listener.waitFor(({ stdout }) => lines(stdout).length >= 9, "m9");
+    assert.deepEqual(subjects(listener.stdout), ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"]);
+    assert.equal(await listener.stop(), 0);
+  });
+
+  test("--since all replays the cached messages, also after a restart, then continues live", async () => {
+    await sender(1).sendMsg("cached 1", "", "Replay");
+    await sender(2).sendMsg("cached 2", "", "Replay");
+    await server.stop();
+    await server.start();
+    const listener = start(["-c", "Replay", "--since", "all", "--json"]);
+    await listener.waitFor(({ stdout }) => lines(stdout).length === 2, "two replayed");
+    await sender(1).sendMsg("live", "", "Replay");
+    await listener.waitFor(({ stdout }) => lines(stdout).length === 3, "one live");
+    assert.deepEqual(subjects(listener.stdout), ["cached 1", "cached 2", "live"]);
+    assert.equal(await listener.stop(), 0);
+  });
+});
