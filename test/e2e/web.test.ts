@@ -182,6 +182,11 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
 
   it("decrypts v1 and v2 messages live, marks states, keeps history over a reload and resumes missed messages", async () => {
     const [context, page] = await newPage();
+    // Every request the page and its worker make, to check the secret never leaves the browser.
+    const requests: string[] = [];
+    context.on("request", (request) =>
+      requests.push(`${request.url()}\n${JSON.stringify(request.headers())}\n${request.postData() ?? ""}`),
+    );
     try {
       const ch = await configure(page);
       const tt = Math.floor(Date.now() / 1000) - 90;
@@ -259,6 +264,8 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
       await send("After clearing", "Only this one", ch.window, { envelope: 2, state: 0 });
       await entry(page, "After clearing").waitFor();
       assert.equal(await page.locator("li.entry").count(), 1);
+      assert.ok(requests.length > 10);
+      for (const request of requests) assert.ok(!request.includes(SECRET) && !request.includes(encodeURIComponent(SECRET)), request);
     } finally {
       await context.close();
     }
@@ -291,8 +298,13 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
       const ch = await configure(page);
       await send("Sealed with the wrong key", "should not be readable", ch.door, { envelope: 1, state: 1, secret: "another secret" });
       await send("Also wrong", "v2 with another secret", ch.window, { envelope: 2, secret: "another secret" });
-      await send("Readable", "sealed with the right secret", ch.door, { envelope: 2, state: 0 });
+      const markup = `<img src="x" onerror="document.title='injected'"> <b>bold</b>`;
+      await send("Readable", `sealed with the right secret ${markup}`, ch.door, { envelope: 2, state: 0 });
       await entry(page, "Readable").waitFor();
+      // Message text is shown as text, never interpreted as markup.
+      assert.ok((await text(entry(page, "Readable").locator(".text"))).includes(markup));
+      assert.equal(await entry(page, "Readable").locator("img, b").count(), 0);
+      assert.equal(await page.title(), "Lightweight Push");
       await page.locator('li.entry[data-state="error"]').nth(1).waitFor();
       const errors = page.locator('li.entry[data-state="error"]');
       assert.equal(await errors.count(), 2);
@@ -327,6 +339,42 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
       await page.locator("#settings-view").waitFor({ state: "visible" });
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
       await shot(page, "settings-phone");
+
+      // Changing the channel list takes effect at once: the new channel is live, the dropped one is not.
+      await page.fill("#channels", `${ch.window}, ${ch.door}-extra`);
+      await page.click("#save-settings");
+      await page.locator("#list-view").waitFor({ state: "visible" });
+      await waitLive(page);
+      await send("On the new channel", "added in the settings", `${ch.door}-extra`, { envelope: 2, state: 0 });
+      await send("On the dropped channel", "not subscribed any more", ch.door, { envelope: 2, state: 1 });
+      await send("Still subscribed", "window stays", ch.window, { envelope: 1 });
+      await entry(page, "On the new channel").waitFor();
+      await entry(page, "Still subscribed").waitFor();
+      assert.equal(await entry(page, "On the dropped channel").count(), 0);
+
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shot(page, "list-phone-dark");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("refuses bad settings with a message per field and saves nothing", async () => {
+    const [context, page] = await newPage();
+    try {
+      await page.goto(`${server.baseUrl}/`);
+      await page.locator("#settings-view").waitFor({ state: "visible" });
+      await page.fill("#username", USERNAME);
+      await page.fill("#channels", "door, front door!");
+      await page.click("#save-settings");
+      await page.locator("#channels-error", { hasText: "front door!" }).waitFor();
+      await page.locator("#shared-secret-error", { hasText: "shared secret" }).waitFor();
+      assert.equal(await page.getAttribute("#channels", "aria-invalid"), "true");
+      assert.equal(await page.locator("#settings-view").isVisible(), true);
+      assert.equal(await page.getAttribute("#status", "data-state"), "off");
+      await page.reload();
+      await page.locator("#settings-view").waitFor({ state: "visible" });
+      assert.equal(await page.inputValue("#username"), "", "nothing was stored");
     } finally {
       await context.close();
     }

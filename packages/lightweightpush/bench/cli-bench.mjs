@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// Wall time of one `lightweight-push` send to a loopback server beside
-// bare Node start-up (`node -e 0`), measured in the same run with the runs
-// interleaved so that machine load hits both alike. Target: the send's
+// Start-up cost of `lightweight-push`: one send to a loopback server beside
+// bare Node start-up (`node -e 0`), in the same run, with the runs
+// interleaved so that machine load hits every row alike. Wall time and CPU
+// time (user + system) per process, median and p90. Target: a v1 send's
 // median at most 1.5 times `node -e 0`'s.
+//
+// Extra rows for context: the floor (an empty ES module loading the
+// built-ins any sender needs) and the same CLI bundled into one file.
+// Children get a minimal environment: NODE_EXTRA_CA_CERTS, for one, makes
+// every Node process load a CA file at start-up.
 //
 // Usage: node packages/lightweightpush/bench/cli-bench.mjs [runs]   (build first)
 import { spawn } from "node:child_process";
@@ -61,9 +67,15 @@ const env = {
   LIGHTWEIGHT_PUSH_ENDPOINT: endpoint,
 };
 
+// The floor for any ESM command that sends over HTTP with node:crypto: the
+// same built-in modules loaded by an otherwise empty module.
+const floor = join(mkdtempSync(join(tmpdir(), "lwp-cli-bench-")), "floor.mjs");
+writeFileSync(floor, 'import "node:http"; import "node:https"; import "node:crypto";\n');
+
 const send = ["-c", "Bench", "--sbj", "Benchmark", "--msg", "One message", "-m", "0"];
 const cases = [
   { name: "node -e 0", args: ["-e", "0"] },
+  { name: "floor: ESM + http(s), crypto", args: [floor] },
   { name: "lightweight-push --version", args: [bin, "--version"] },
   { name: "lightweight-push send (v1)", args: [bin, ...send] },
   { name: "lightweight-push send (v2)", args: [bin, ...send, "--envelope", "2"] },

@@ -22,7 +22,7 @@ import { registerStaticFiles } from "./http/static-files.js";
 import { ServerMetrics } from "./metrics/metrics.js";
 import { GroupCommitter } from "./storage/group-commit.js";
 import { openPostgresStorage } from "./storage/postgres/postgres-storage.js";
-import { openSqliteStorage, SQLITE_FILE_NAME } from "./storage/sqlite/sqlite-storage.js";
+import { openSqliteStorage, SQLITE_FILE_NAME, SqliteStorage } from "./storage/sqlite/sqlite-storage.js";
 import type { Storage } from "./storage/storage.js";
 
 /** Replaceable parts of a server; each defaults to what the config selects. */
@@ -128,6 +128,8 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
   const committer = new GroupCommitter({
     storage,
     maxBatch: config.commitMaxBatch,
+    // The SQLite writer thread commits in call order and merges what queues up, so several batches may be outstanding.
+    maxInFlight: storage instanceof SqliteStorage && storage.ordersConcurrentInserts ? 8 : 1,
     recordStats: config.statsEnabled,
     onCommitted: (batch) => {
       metrics.accepted += batch.length;

@@ -20,7 +20,7 @@ Success is silent (use -l INFO to see the channel and attempts).
 Message:
   --sbj, --subject TEXT         subject (required)
   --msg, --message TEXT         message text; when absent and stdin is not a
-                                terminal, the message is read from stdin
+                                terminal, stdin is sent as read (final newline too)
   -s, --state 0|1               0 normal, 1 triggered (default: no state)
   -t, --time-triggered SECONDS  when the event happened, unix time (default: now)
   -c, --channel NAME            channel: letters, digits and - _ . ~ %
@@ -43,7 +43,9 @@ Behaviour:
                                 then doubling up to a day; -1 retries forever,
                                 0 makes one attempt (default: ${DEFAULT_MAX_RETRIES})
   --timeout SECONDS             timeout of each attempt (default: ${DEFAULT_TIMEOUT_MS / 1000})
-  -l, --loglevel LEVEL          DEBUG, INFO, WARNING (default), ERROR, CRITICAL
+  -l, --loglevel LEVEL          DEBUG, INFO, WARNING (default), ERROR, CRITICAL;
+                                WARNING shows a line per retry, ERROR hides it;
+                                no level shows the password, secret or text
   --config FILE                 config file (default:
                                 $XDG_CONFIG_HOME/lightweight-push/config.json or
                                 ~/.config/lightweight-push/config.json)
@@ -74,7 +76,7 @@ Exit status:
   ${ExitStatus.PERMISSION}   no permission for the channel (code 9)
   ${ExitStatus.TOO_LARGE}   message too large to deliver (code 4)
   ${ExitStatus.GAVE_UP}   gave up: still failing after the last retry (codes 1, 5, 7, 10,
-        connection failures and timeouts)
+       connection failures and timeouts)
   ${ExitStatus.FAILURE}    any other failure (code 6 or an unknown code)
   ${INTERRUPTED_EXIT_STATUS}  interrupted (SIGINT or SIGTERM)
 

@@ -20,8 +20,11 @@ export interface TextWriter {
 export interface CliStdin {
   /** Whether standard input is a terminal (then a message is never read from it). */
   readonly isTTY: boolean;
-  /** Reads standard input to its end as UTF-8. */
-  readText(): Promise<string>;
+  /**
+   * Reads standard input to its end as UTF-8. Rejects with the signal's
+   * reason when `signal` aborts first, and stops reading then.
+   */
+  readText(signal?: AbortSignal): Promise<string>;
 }
 
 /**
@@ -81,7 +84,7 @@ export function processIo(): CliIo {
         const { isatty } = createRequire(import.meta.url)("node:tty") as typeof import("node:tty");
         return isatty(0);
       },
-      readText: () => readStream(process.stdin),
+      readText: (signal) => readStream(process.stdin, signal),
     },
     env: process.env,
     clock: systemClock,
@@ -97,8 +100,24 @@ export class InterruptedError extends Error {
   }
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString("utf8");
+function readStream(stream: NodeJS.ReadStream, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const chunks: Buffer[] = [];
+    const onAbort = () => {
+      // Destroying the stream releases the handle, so that the process can exit.
+      stream.destroy();
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    stream.on("data", (chunk: Buffer | string) => chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
+    stream.once("error", (error) => {
+      signal?.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+    stream.once("end", () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+  });
 }

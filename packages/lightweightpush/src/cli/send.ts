@@ -11,7 +11,7 @@ import { prefixedChannel } from "../protocol/channel.js";
 import { describeResultCode, ExitStatus } from "../protocol/codes.js";
 import { InvalidInputError, SendError } from "../protocol/errors.js";
 import { serializeFrame } from "../protocol/frame.js";
-import { loadSendConfig, type SendConfig } from "./config.js";
+import { loadSendConfig, type SendCommand, type SendConfig } from "./config.js";
 import { UsageError } from "./errors.js";
 import { type CliIo, INTERRUPTED_EXIT_STATUS } from "./io.js";
 import { createLogger, DEFAULT_LOG_LEVEL, type Logger } from "./log.js";
@@ -25,22 +25,22 @@ import { createLogger, DEFAULT_LOG_LEVEL, type Logger } from "./log.js";
  */
 export async function runSend(argv: readonly string[], io: CliIo): Promise<number> {
   let log = createLogger(DEFAULT_LOG_LEVEL, io.stderr);
-  let config: SendConfig;
+  let command: SendCommand;
   try {
-    const command = loadSendConfig(argv, io.env);
-    // Help and version are loaded on demand: a send should not pay for them at start-up.
-    if (command.action === "help") {
-      io.stdout.write((await import("./help.js")).SEND_HELP);
-      return ExitStatus.OK;
-    }
-    if (command.action === "version") {
-      io.stdout.write(`lightweight-push ${(await import("./version.js")).readVersion()}\n`);
-      return ExitStatus.OK;
-    }
-    config = command.config;
+    command = loadSendConfig(argv, io.env);
   } catch (error) {
     return reportSetupError(error, log);
   }
+  // Help and version are loaded on demand: a send should not pay for them at start-up.
+  if (command.action === "help") {
+    io.stdout.write((await import("./help.js")).SEND_HELP);
+    return ExitStatus.OK;
+  }
+  if (command.action === "version") {
+    io.stdout.write(`lightweight-push ${(await import("./version.js")).readVersion()}\n`);
+    return ExitStatus.OK;
+  }
+  const config = command.config;
 
   log = createLogger(config.loglevel, io.stderr, [config.password, config.sharedSecret]);
   for (const warning of config.warnings) log.warning(warning);
@@ -53,13 +53,16 @@ export async function runSend(argv: readonly string[], io: CliIo): Promise<numbe
       return ExitStatus.USAGE;
     }
     log.debug("reading the message from stdin");
-    // A pipe that never closes would hang the command: let an interrupt end the wait.
-    const text = await untilAborted(io.stdin.readText(), io.signal);
-    if (text === undefined) {
-      log.error("interrupted while reading the message from stdin; nothing was sent");
-      return INTERRUPTED_EXIT_STATUS;
+    try {
+      message = await io.stdin.readText(io.signal);
+    } catch (error) {
+      if (io.signal.aborted) {
+        log.error("interrupted while reading the message from stdin; nothing was sent");
+        return INTERRUPTED_EXIT_STATUS;
+      }
+      log.error(`cannot read the message from stdin (${(error as NodeJS.ErrnoException)?.code ?? "error"}); nothing was sent`);
+      return ExitStatus.FAILURE;
     }
-    message = text;
   }
   if (log.enabled("DEBUG")) await debugFrame(config, message, log);
 
@@ -139,25 +142,6 @@ export function describeSendError(error: SendError): string {
     default:
       return `send failed ${code}: ${info.meaning}`;
   }
-}
-
-/** Resolves with `promise`'s value, or with `undefined` as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function formatSeconds(ms: number): string {

@@ -5,13 +5,14 @@
  * (see support/run-bin.ts).
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { makeTestCertificate } from "../client/support/test-certificate.js";
 import { startPushServer, TEST_PASSWORD, TEST_PREFIX, TEST_SECRET, TEST_USERNAME } from "./support/decrypting-push-server.js";
-import { assertBinBuilt, freshHome, runBin } from "./support/run-bin.js";
+import { assertBinBuilt, BIN, freshHome, runBin } from "./support/run-bin.js";
 
 /** Credentials through the environment, the safe way. */
 const CREDENTIALS_ENV = {
@@ -161,6 +162,33 @@ describe("lightweight-push: the original flags", () => {
     assert.equal(result.status, 0, result.stderr);
     assert.equal(received[0]?.payload?.msg, text);
     assert.equal(received[0]?.payload?.sbj, "From stdin");
+  });
+
+  test("an interrupt while waiting for stdin that never closes exits 130 at once and sends nothing", async () => {
+    const server = await startPushServer([0]);
+    try {
+      const home = freshHome();
+      const child = spawn(process.execPath, [BIN, "-c", "C", "--sbj", "S", "--endpoint", server.endpoint], {
+        env: { PATH: process.env.PATH ?? "", HOME: home, XDG_CONFIG_HOME: home, ...CREDENTIALS_ENV },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (text: string) => {
+        stderr += text;
+      });
+      // stdin stays open: the command waits for the message until interrupted.
+      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      child.kill("SIGINT");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      const status = await exited;
+      clearTimeout(killer);
+      assert.equal(status, 130, stderr);
+      assert.match(stderr, /interrupted while reading the message from stdin; nothing was sent/);
+      assert.equal(server.received.length, 0);
+    } finally {
+      await server.close();
+    }
   });
 
   test("--envelope 2 sends an authenticated v2 envelope that opens with the secret", async () => {

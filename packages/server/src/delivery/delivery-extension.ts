@@ -105,7 +105,7 @@ export function createDeliveryExtension(options: DeliveryExtensionOptions = {}):
       leaseMs: timeoutMs * 2 + 60_000,
       enqueueBatch: 500,
       storeErrorDelayMs: 5000,
-      wakeBatchMs: 10,
+      wakeBatchMs: 50,
     };
     const fetchOption = options.fetch === undefined ? {} : { fetch: options.fetch };
 

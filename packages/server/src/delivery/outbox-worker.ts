@@ -117,9 +117,8 @@ export class OutboxWorker {
     try {
       do {
         this.#again = false;
-        while ((await store.enqueueNewMessages(adapter.name, clock.now(), this.#o.enqueueBatch)) > 0) {
-          // Keep copying until caught up; each batch is its own short transaction.
-        }
+        // Copy until caught up (a short batch means it is); each batch is its own short transaction.
+        while ((await store.enqueueNewMessages(adapter.name, clock.now(), this.#o.enqueueBatch)) >= this.#o.enqueueBatch) {}
         const free = concurrency - this.#inFlight.size;
         if (free > 0) {
           const jobs = await store.claimDue(adapter.name, clock.now(), this.#o.leaseMs, free, new Set(this.#inFlight.keys()));

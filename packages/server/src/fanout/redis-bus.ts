@@ -111,7 +111,11 @@ export class RedisBus implements MessageBus {
     this.#pub.on("ready", () => this.#announceUnannounced());
 
     // Resubscribing is ours (not ioredis's), so that catching up starts only once it is done.
-    this.#sub = new Redis(options.url, { ...redisClientOptions(commandTimeoutMs, "lwp-subscribe"), autoResubscribe: false });
+    this.#sub = new Redis(options.url, {
+      ...redisClientOptions(commandTimeoutMs, "lwp-subscribe"),
+      autoResubscribe: false,
+      enableAutoPipelining: false,
+    });
     this.#sub.on("error", (error: Error) => this.#onError(error));
     this.#sub.on("ready", () => void this.#resubscribeAndCatchUp());
     this.#sub.on("message", (redisChannel: string, text: string) => {

@@ -24,6 +24,8 @@ export function redisClientOptions(commandTimeoutMs: number, connectionName: str
     // 50 ms, 100 ms, ... capped at 2 s: back soon after a Redis restart, without hammering it.
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times - 1, 6), 2000),
     lazyConnect: false,
+    // Commands issued in the same tick (one per concurrent send) go out in one write.
+    enableAutoPipelining: true,
   } satisfies RedisOptions;
 }
 

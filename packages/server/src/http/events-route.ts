@@ -134,10 +134,25 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       };
 
       // Subscribe before reading the cache: whatever commits meanwhile is buffered, and duplicates are dropped by id.
-      const unsubscribe = await bus.subscribe(channel, (message) => {
-        if (replaying) buffered.push(message);
-        else write(message, true);
-      });
+      let unsubscribe: () => Promise<void>;
+      try {
+        unsubscribe = await bus.subscribe(channel, (message) => {
+          if (replaying) buffered.push(message);
+          else write(message, true);
+        });
+      } catch (error) {
+        // A shared bus needs the database to subscribe; the client retries (EventSource does by itself).
+        request.log.error({ err: error, channel }, "subscribing failed");
+        streams.delete(res);
+        res.destroy();
+        return;
+      }
+      if (res.destroyed) {
+        // The client left while the subscription was being made: "close" has already fired.
+        streams.delete(res);
+        void unsubscribe();
+        return;
+      }
       const heartbeat = setInterval(() => {
         if (!closed) res.write(": heartbeat\n\n");
       }, config.heartbeatIntervalMs);

@@ -34,6 +34,14 @@ export interface GroupCommitterOptions {
   readonly storage: Storage;
   /** Most messages per transaction. */
   readonly maxBatch: number;
+  /**
+   * How many `insertMessages` calls may be outstanding at once. Keep 1
+   * unless the storage commits calls strictly in call order (the SQLite
+   * writer thread does, and merges queued calls into one transaction);
+   * then a deeper pipeline keeps the writer busy while the event loop is.
+   * @default 1
+   */
+  readonly maxInFlight?: number;
   /** Also write a send-statistics row per message, in the same transaction. */
   readonly recordStats: boolean;
   /** Called with each committed batch, in commit order, before the senders are answered. Must not throw. */
@@ -45,6 +53,8 @@ export class CommitterClosedError extends Error {
   override readonly name = "CommitterClosedError";
 }
 
+type Outcome = { readonly ok: true; readonly stored: StoredMessage[] } | { readonly ok: false; readonly error: unknown };
+
 /**
  * Batches message inserts into shared transactions.
  *
@@ -54,13 +64,17 @@ export class CommitterClosedError extends Error {
  */
 export class GroupCommitter {
   readonly #options: GroupCommitterOptions;
+  readonly #maxInFlight: number;
   #queue: Pending[] = [];
   #scheduled = false;
-  #running: Promise<void> | undefined;
+  #inFlight = 0;
+  /** Completion handling of batches, chained so that senders are answered in commit order. */
+  #tail: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(options: GroupCommitterOptions) {
     this.#options = options;
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   }
 
   /** Queues a message; resolves once it is durable, rejects if its transaction failed. */
@@ -72,7 +86,7 @@ export class GroupCommitter {
     });
   }
 
-  /** Messages waiting for a transaction. */
+  /** Messages waiting for a transaction or in one. */
   get pending(): number {
     return this.#queue.length;
   }
@@ -80,58 +94,68 @@ export class GroupCommitter {
   /** Refuses new messages and waits until everything queued is committed (or failed). */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#queue.length > 0 || this.#running !== undefined || this.#scheduled) {
-      if (this.#running !== undefined) await this.#running;
-      else if (this.#queue.length > 0) await this.#flush();
+    while (this.#queue.length > 0 || this.#inFlight > 0 || this.#scheduled) {
+      if (this.#inFlight > 0) await this.#tail;
+      else if (this.#queue.length > 0 && !this.#scheduled) this.#startBatch();
       else await new Promise((r) => setImmediate(r));
     }
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#running !== undefined) return;
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#queue.length === 0) return;
     this.#scheduled = true;
     // setImmediate runs after the current I/O phase, so every request parsed in this turn joins the batch.
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flush();
+      this.#startBatch();
     });
   }
 
-  #flush(): Promise<void> {
-    if (this.#running !== undefined) return this.#running;
-    const run = this.#commitAll().finally(() => {
-      this.#running = undefined;
+  #startBatch(): void {
+    if (this.#queue.length === 0 || this.#inFlight >= this.#maxInFlight) return;
+    const batch = this.#queue.splice(0, this.#options.maxBatch);
+    const stats: SendStat[] = this.#options.recordStats
+      ? batch.map((p) => ({ ...p.sender, channel: p.message.channel, timeMs: p.message.timeMs }))
+      : [];
+    this.#inFlight++;
+    let insert: Promise<StoredMessage[]>;
+    try {
+      insert = this.#options.storage.insertMessages(
+        batch.map((p) => p.message),
+        stats,
+      );
+    } catch (error) {
+      insert = Promise.reject(error);
+    }
+    const outcome: Promise<Outcome> = insert.then(
+      (stored) => ({ ok: true, stored }),
+      (error: unknown) => ({ ok: false, error }),
+    );
+    this.#tail = this.#tail.then(async () => {
+      this.#finish(batch, await outcome);
+      this.#inFlight--;
+      this.#schedule();
     });
-    this.#running = run;
-    return run;
+    // More queued than one batch takes: start the next one too, if the pipeline allows.
+    this.#schedule();
   }
 
-  async #commitAll(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#options.maxBatch);
-      const stats: SendStat[] = this.#options.recordStats
-        ? batch.map((p) => ({ ...p.sender, channel: p.message.channel, timeMs: p.message.timeMs }))
-        : [];
-      let stored: StoredMessage[];
-      try {
-        stored = await this.#options.storage.insertMessages(
-          batch.map((p) => p.message),
-          stats,
-        );
-      } catch (error) {
-        for (const p of batch) p.reject(error);
-        continue;
-      }
-      if (stored.length !== batch.length) {
-        const error = new Error("storage returned another number of messages than it was given");
-        for (const p of batch) p.reject(error);
-        continue;
-      }
-      const committed = batch.map((p, i) => ({ message: stored[i] as StoredMessage, sender: p.sender }));
+  #finish(batch: readonly Pending[], outcome: Outcome): void {
+    if (!outcome.ok) {
+      for (const p of batch) p.reject(outcome.error);
+      return;
+    }
+    const stored = outcome.stored;
+    if (stored.length !== batch.length) {
+      const error = new Error("storage returned another number of messages than it was given");
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    const committed = batch.map((p, i) => ({ message: stored[i] as StoredMessage, sender: p.sender }));
+    try {
       this.#options.onCommitted?.(committed);
+    } finally {
       for (const [i, p] of batch.entries()) p.resolve(stored[i] as StoredMessage);
-      // Let the replies go out and new requests arrive before the next transaction.
-      if (this.#queue.length > 0) await new Promise((r) => setImmediate(r));
     }
   }
 }

@@ -20,28 +20,29 @@ await storage.close();
 let extra = {};
 let fake: FakeFcm | undefined;
 let push: FakePushService | undefined;
-if (variant === "full") {
+if (variant === "full" || variant === "fcm" || variant === "webpush") {
   const account = createServiceAccount(dataDir, "p");
   fake = await FakeFcm.start({ projectId: "p", serviceAccount: account });
   push = await FakePushService.start();
-  extra = { fcmServiceAccountFile: account.file, fcmTokenUrl: fake.tokenUrl, fcmBaseUrl: fake.baseUrl, webPushEndpointHosts: push.origin };
+  extra = { fcmTokenUrl: fake.tokenUrl, fcmBaseUrl: fake.baseUrl, webPushEndpointHosts: push.origin };
+  if (variant !== "webpush") extra = { ...extra, fcmServiceAccountFile: account.file };
 }
 const config = resolveConfig({ port: 0, dataDir, webRoot: "", logLevel: "warn", accountSendsPerWindow: 0, addressSendsPerWindow: 0, ...extra });
 const delivery = createDeliveryExtension();
 const server = await createServer(config, { extensions: variant === "none" ? [] : [delivery] });
 const url = await server.listen();
-if (push) {
+if (push && variant !== "fcm") {
   const s = push.createSubscription();
   await fetch(`${url}/v1/webpush/subscriptions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ subscription: s, channels: ["538113b2_c"] }) });
 }
 const body = formBody(pythonFrame({ username: "u@x", password: "pw", channel: "538113b2_c", data: "A".repeat(200) }));
 const result = await autocannon({ url: `${url}/push/send.php`, method: "POST", connections: 50, duration: 5, headers: { "content-type": "application/x-www-form-urlencoded" }, body });
 const t0 = Date.now();
-if (variant === "full") {
+if (variant === "full" || variant === "fcm") {
   await fake!.waitFor(() => fake!.accepted.length >= result.requests.total - result.non2xx, 120_000).catch(() => {});
 }
 console.log(variant, "sends/s", Math.round(result.requests.average), "total", result.requests.total, "non2xx", result.non2xx,
-  variant === "full" ? `fcm delivered ${fake!.accepted.length} webpush ${push!.deliveries.length} drain ${Date.now() - t0} ms` : "");
+  fake ? `fcm delivered ${fake!.accepted.length} webpush ${push!.deliveries.length} distinct ${new Set(push!.deliveries.map((d) => JSON.parse(d.plaintext).id)).size} drain ${Date.now() - t0} ms` : "");
 await server.close();
 await fake?.close();
 await push?.close();

@@ -237,6 +237,31 @@ describe("FCM delivery: tokens and retries", () => {
     }
   });
 
+  test("gives up after the last attempt, with a log line and a metric", async () => {
+    const bed = await DeliveryTestBed.create();
+    const account = createServiceAccount(bed.fixture.dataDir, PROJECT);
+    const fake = await FakeFcm.start({ projectId: PROJECT, serviceAccount: account });
+    try {
+      await bed.start(fcmConfig(account, fake), { retry: { maxAttempts: 3 } });
+      fake.answerNext({ failure: "unavailable" }, { failure: "unavailable" }, { failure: "unavailable" });
+      assert.equal(await bed.sendRaw(CHANNEL, "doomed"), 0);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await fake.waitFor(() => fake.requests.length === attempt);
+        await bed.settled();
+        bed.clock.advance(bed.clock.nextTimerInMs() ?? 0);
+      }
+      await bed.settled();
+      assert.equal(bed.clock.nextTimerInMs(), undefined, "no retry left");
+      assert.equal(bed.delivery.metrics.count("retried", "fcm", ResultCode.GOOGLE_CONNECTION), 2);
+      assert.equal(bed.delivery.metrics.count("dropped", "fcm", ResultCode.GOOGLE_CONNECTION), 1);
+      assert.ok(bed.server.logs.some((line) => line.includes("delivery failed permanently") && line.includes('"gaveUp":true')));
+      assert.ok(!bed.server.logs.some((line) => line.includes("doomed")), "no payload in the logs");
+    } finally {
+      await bed.close();
+      await fake.close();
+    }
+  });
+
   test("is off without a service account: big messages are accepted and nothing goes to FCM", async () => {
     const bed = await DeliveryTestBed.create();
     const account = createServiceAccount(bed.fixture.dataDir, PROJECT);

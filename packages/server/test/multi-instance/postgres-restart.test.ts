@@ -46,6 +46,7 @@ test("PostgreSQL restarted under a stream of sends: retryable answers meanwhile,
   await waitFor(() => sends.acknowledged.length >= acknowledgedBeforeRestart + 20);
   await sends.stop();
 
+  assert.ok(sends.refusals.length >= 3, "senders were refused while PostgreSQL was down");
   assert.deepEqual(
     sends.refusals.filter((code) => !isRetryable(code)),
     [],

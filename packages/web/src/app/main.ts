@@ -103,8 +103,7 @@ class App {
       void this.saveSettings();
     });
     ui.toggleSecret.addEventListener("click", () => {
-      const show = ui.sharedSecret.type === "password";
-      ui.sharedSecret.type = show ? "text" : "password";
+      const show = !ui.sharedSecret.classList.toggle("masked");
       ui.toggleSecret.textContent = show ? "Hide" : "Show";
       ui.toggleSecret.setAttribute("aria-pressed", String(show));
     });
@@ -164,16 +163,19 @@ class App {
     await this.store.saveSettings(parsed.settings);
     this.#settings = parsed.settings;
     await this.connect(parsed.settings);
-    const registration = await this.registration;
-    // Keep the server's Web Push registration in step with the channel list.
-    if (registration && webPushSupported() && (await currentSubscription(registration))) {
-      await enableWebPush(
-        registration,
-        parsed.settings.serverUrl,
-        this.#channels.map((c) => c.prefixed),
-      ).catch(() => undefined);
-    }
     location.hash = "#/";
+    void this.syncWebPushChannels(parsed.settings);
+  }
+
+  /** Keeps the server's Web Push registration in step with the channel list. */
+  async syncWebPushChannels(settings: Settings): Promise<void> {
+    const registration = await this.registration;
+    if (!registration || !webPushSupported() || !(await currentSubscription(registration))) return;
+    await enableWebPush(
+      registration,
+      settings.serverUrl,
+      this.#channels.map((c) => c.prefixed),
+    ).catch(() => undefined);
   }
 
   async connect(settings: Settings): Promise<void> {
@@ -269,7 +271,9 @@ class App {
     const subscribed = (await currentSubscription(registration)) !== null;
     ui.toggleWebPush.disabled = this.#settings === undefined;
     ui.toggleWebPush.textContent = subscribed ? "Stop receiving while closed" : "Receive while closed";
-    ui.webPushStatus.textContent = subscribed ? "On: this browser is woken for new messages." : "Off.";
+    ui.webPushStatus.textContent = subscribed
+      ? "On: this browser is woken for new messages."
+      : "Off: messages arrive only while the app is open.";
   }
 
   async toggleWebPush(): Promise<void> {
@@ -297,11 +301,16 @@ class App {
   }
 }
 
+/** How long to wait for the service worker to become active before going on without it. */
+const WORKER_READY_TIMEOUT_MS = 15_000;
+
 async function registerWorker(): Promise<ServiceWorkerRegistration | undefined> {
   if (!("serviceWorker" in navigator)) return undefined;
   try {
     await navigator.serviceWorker.register("./sw.js");
-    return await navigator.serviceWorker.ready;
+    // `ready` never settles when installing fails; do not let that stall notifications or settings.
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), WORKER_READY_TIMEOUT_MS));
+    return await Promise.race([navigator.serviceWorker.ready, timeout]);
   } catch {
     // Without a worker the app still works while open; only offline start and Web Push are lost.
     return undefined;

@@ -61,7 +61,7 @@ worker.addEventListener("fetch", (event) => {
 });
 
 async function show(content: NotificationContent, triggered: boolean): Promise<void> {
-  const options: NotificationOptions & { vibrate?: number[]; renotify?: boolean } = {
+  const options: NotificationOptions & { vibrate?: number[] } = {
     body: content.body,
     tag: content.tag,
     data: { url: content.url },
@@ -91,8 +91,18 @@ function readPush(text: string | undefined): { channel: string; id: string; hasP
 }
 
 /** Opens one push message; the worker must show a notification for every push, so failures become one too. */
+let storeOpening: Promise<Store> | undefined;
+/** One database connection for the worker's lifetime; a failed open is retried on the next push. */
+function openStore(): Promise<Store> {
+  storeOpening ??= Store.open().catch((error: unknown) => {
+    storeOpening = undefined;
+    throw error;
+  });
+  return storeOpening;
+}
+
 async function handlePush(text: string | undefined): Promise<void> {
-  const store = await Store.open();
+  const store = await openStore();
   const settings = await store.getSettings();
   const push = readPush(text);
   const subscribed = settings === undefined ? [] : await subscriptions(settings);

@@ -7,7 +7,8 @@
  * @module
  */
 import { createECDH } from "node:crypto";
-import { chmodSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 
 /** File name of the key pair inside the data directory. */
 export const VAPID_KEYS_FILE_NAME = "vapid-keys.json";

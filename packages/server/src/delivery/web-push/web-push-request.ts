@@ -56,24 +56,67 @@ export interface WebPushRequestSpec {
   readonly body: Buffer;
 }
 
+/** How long a VAPID JWT is valid, seconds (RFC 8292 allows at most 24 h). */
+const VAPID_JWT_LIFETIME_SECONDS = 12 * 3600;
+/** A cached JWT is replaced this long before it expires, seconds. */
+const VAPID_JWT_RENEW_SECONDS = 3600;
+
+/**
+ * VAPID `Authorization` headers, one ES256-signed JWT per push service
+ * origin (the `aud`), reused until an hour before it expires: signing per
+ * push would cost more than the push.
+ */
+export class VapidAuthorizations {
+  readonly #settings: WebPushRequestSettings;
+  readonly #byAudience = new Map<string, { header: string; renewAtSeconds: number }>();
+
+  constructor(settings: WebPushRequestSettings) {
+    this.#settings = settings;
+  }
+
+  /** The header for an endpoint; `nowSeconds` is real time (the push service checks `exp` against its clock). */
+  forEndpoint(endpoint: string, nowSeconds = Math.floor(Date.now() / 1000)): string {
+    const audience = new URL(endpoint).origin;
+    const cached = this.#byAudience.get(audience);
+    if (cached !== undefined && cached.renewAtSeconds > nowSeconds) return cached.header;
+    const expiration = nowSeconds + VAPID_JWT_LIFETIME_SECONDS;
+    const { vapidKeys, subject } = this.#settings;
+    const header = webpush.getVapidHeaders(
+      audience,
+      subject,
+      vapidKeys.publicKey,
+      vapidKeys.privateKey,
+      "aes128gcm",
+      expiration,
+    ).Authorization;
+    // Bounded: one entry per push service origin, and there are a handful.
+    if (this.#byAudience.size > 1000) this.#byAudience.clear();
+    this.#byAudience.set(audience, { header, renewAtSeconds: expiration - VAPID_JWT_RENEW_SECONDS });
+    return header;
+  }
+}
+
 /**
  * Builds the request for one message to one subscription: aes128gcm body
- * encrypted to the browser's keys, VAPID `Authorization`, `TTL`,
- * `Urgency: high` (the server cannot see whether an alarm is triggered,
- * so every message may be urgent), and a `Topic` derived from the message
- * id so that a push re-sent after a lost answer replaces the first one
- * while it is still queued instead of arriving twice.
+ * encrypted to the browser's keys (a fresh ephemeral key per push, as RFC
+ * 8291 requires), VAPID `Authorization`, `TTL`, `Urgency: high` (the
+ * server cannot see whether an alarm is triggered, so every message may be
+ * urgent), and a `Topic` derived from the message id so that a push re-sent
+ * after a lost answer replaces the first one while it is still queued
+ * instead of arriving twice.
  */
 export function buildWebPushRequest(
   subscription: WebPushSubscription,
   message: OutboxMessage,
   settings: WebPushRequestSettings,
+  authorizations: VapidAuthorizations = new VapidAuthorizations(settings),
 ): WebPushRequestSpec {
   const details = webpush.generateRequestDetails(
     { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
     webPushPayload(message),
     {
-      vapidDetails: { subject: settings.subject, publicKey: settings.vapidKeys.publicKey, privateKey: settings.vapidKeys.privateKey },
+      // No vapidDetails: the library would sign a new JWT per push; the cached header goes in instead.
+      headers: { Authorization: authorizations.forEndpoint(subscription.endpoint) },
       TTL: settings.ttlSeconds,
       urgency: "high",
       topic: `m${message.id}`,

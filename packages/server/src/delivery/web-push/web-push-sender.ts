@@ -7,7 +7,7 @@
 import { ResultCode } from "lightweightpush/protocol";
 import type { DeliveryAdapter, DeliveryJob, DeliveryResult } from "../delivery-adapter.js";
 import { describeFetchError } from "../fcm/fcm-sender.js";
-import { buildWebPushRequest, type WebPushRequestSettings, webPushResult } from "./web-push-request.js";
+import { buildWebPushRequest, VapidAuthorizations, type WebPushRequestSettings, webPushResult } from "./web-push-request.js";
 
 /** Settings of {@link WebPushSender}. */
 export interface WebPushSenderOptions extends WebPushRequestSettings {
@@ -24,10 +24,12 @@ export class WebPushSender implements DeliveryAdapter {
   readonly name = "webpush" as const;
   readonly #o: WebPushSenderOptions;
   readonly #fetch: typeof fetch;
+  readonly #authorizations: VapidAuthorizations;
 
   constructor(options: WebPushSenderOptions) {
     this.#o = options;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#authorizations = new VapidAuthorizations(options);
   }
 
   async deliver(job: DeliveryJob): Promise<DeliveryResult> {
@@ -35,7 +37,7 @@ export class WebPushSender implements DeliveryAdapter {
     if (subscription === undefined) return { kind: "failed", code: ResultCode.GOOGLE_UNKNOWN, reason: "no subscription", targetGone: true };
     let request: ReturnType<typeof buildWebPushRequest>;
     try {
-      request = buildWebPushRequest(subscription, job.message, this.#o);
+      request = buildWebPushRequest(subscription, job.message, this.#o, this.#authorizations);
     } catch (error) {
       // Keys the library cannot use (checked on subscribe, so only from an old row): the subscription is useless.
       return { kind: "failed", code: ResultCode.GOOGLE_UNKNOWN, reason: `cannot encrypt: ${(error as Error).message}`, targetGone: true };

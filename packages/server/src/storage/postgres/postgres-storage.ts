@@ -78,6 +78,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
  */
 export class PostgresStorage implements Storage {
   readonly #pool: pg.Pool;
+  readonly #accountReads = new Map<string, Promise<Account | undefined>>();
   #closed: Promise<void> | undefined;
 
   /** Wraps a pool whose connections already see the migrated schema; prefer {@link openPostgresStorage}. */
@@ -85,15 +86,24 @@ export class PostgresStorage implements Storage {
     this.#pool = pool;
   }
 
-  async getAccount(username: string): Promise<Account | undefined> {
+  getAccount(username: string): Promise<Account | undefined> {
     // PostgreSQL text cannot hold NUL, so no such account can exist (and asking would be an error, not "unknown").
-    if (username.includes("\0")) return undefined;
-    const { rows } = await this.#pool.query<AccountRow>({
-      name: "lwp-get-account",
-      text: `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = $1`,
-      values: [username],
-    });
-    return rows[0] === undefined ? undefined : toAccount(rows[0]);
+    if (username.includes("\0")) return Promise.resolve(undefined);
+    // Every send reads its account. Concurrent reads of one account share one query: a busy sender's
+    // burst costs one round trip, and the answer is as fresh as if the requests had arrived in another order.
+    let pending = this.#accountReads.get(username);
+    if (pending === undefined) {
+      pending = this.#pool
+        .query<AccountRow>({
+          name: "lwp-get-account",
+          text: `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = $1`,
+          values: [username],
+        })
+        .then(({ rows }) => (rows[0] === undefined ? undefined : toAccount(rows[0])))
+        .finally(() => this.#accountReads.delete(username));
+      this.#accountReads.set(username, pending);
+    }
+    return pending;
   }
 
   async addAccount(account: NewAccount): Promise<void> {

@@ -38,18 +38,36 @@ if (parentPort !== null) {
     for (const s of stats) insertStat.run(s.username, s.address, s.channel, s.timeMs);
     return ids;
   });
-  port.on("message", (request: WriterRequest) => {
-    if (request.kind === "close") {
+  // Requests that arrived while a transaction ran are merged into the next one: one fsync for all of them.
+  let queued: Extract<WriterRequest, { kind: "insert" }>[] = [];
+  let closing = false;
+  const flush = (): void => {
+    const requests = queued;
+    queued = [];
+    if (requests.length > 0) {
+      try {
+        const ids = insertBatch.immediate(
+          requests.flatMap((r) => r.messages),
+          requests.flatMap((r) => r.stats),
+        );
+        let offset = 0;
+        for (const r of requests) {
+          port.postMessage({ seq: r.seq, ids: ids.slice(offset, offset + r.messages.length) } satisfies WriterReply);
+          offset += r.messages.length;
+        }
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        for (const r of requests) port.postMessage({ seq: r.seq, error: message } satisfies WriterReply);
+      }
+    }
+    if (closing) {
       db.close();
       port.close();
-      return;
     }
-    let reply: WriterReply;
-    try {
-      reply = { seq: request.seq, ids: insertBatch.immediate(request.messages, request.stats) };
-    } catch (error) {
-      reply = { seq: request.seq, error: error instanceof Error ? error.message : String(error) };
-    }
-    port.postMessage(reply);
+  };
+  port.on("message", (request: WriterRequest) => {
+    if (request.kind === "close") closing = true;
+    else queued.push(request);
+    if (queued.length === 1 || closing) setImmediate(flush);
   });
 }
