@@ -99,6 +99,9 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
 
   // With Redis, fan-out and the brute-force and rate-limit counters are shared by every instance.
   const onRedisError = (error: Error): void => log.warn({ err: error }, "Redis or shared-storage error; recovering");
+  if (config.redisUrl !== undefined && config.databaseUrl === undefined && deps.storage === undefined) {
+    log.warn("redisUrl without databaseUrl: each instance keeps its own SQLite cache, so instances do not share messages");
+  }
   const bus =
     deps.bus ??
     (config.redisUrl === undefined ? new InProcessBus() : new RedisBus({ url: config.redisUrl, storage, onError: onRedisError }));
@@ -129,7 +132,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     storage,
     maxBatch: config.commitMaxBatch,
     // The SQLite writer thread commits in call order and merges what queues up, so several batches may be outstanding.
-    maxInFlight: storage instanceof SqliteStorage && storage.ordersConcurrentInserts ? 8 : 1,
+    maxInFlight: storage instanceof SqliteStorage && storage.ordersConcurrentInserts ? 4 : 1,
     recordStats: config.statsEnabled,
     onCommitted: (batch) => {
       metrics.accepted += batch.length;

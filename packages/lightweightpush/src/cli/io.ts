@@ -56,6 +56,13 @@ export interface CliIo {
   readonly clock: Clock;
   /** Aborts when the user interrupts (SIGINT, SIGTERM); commands stop waiting and exit. */
   readonly signal: AbortSignal;
+  /**
+   * Aborts when standard output can no longer be written (its reader went
+   * away: `lightweight-push listen | head -1`), so that a long-running
+   * command stops instead of dying on EPIPE.
+   * @default never aborts
+   */
+  readonly outputClosed?: AbortSignal;
 }
 
 /** Exit status after an interrupt (128 + SIGINT), as shells report it. */
@@ -76,8 +83,20 @@ export function processIo(): CliIo {
   process.on("SIGTERM", onSignal);
   // Streams and node:tty are touched only when used: building process.stdout
   // or process.stdin costs start-up time, and a silent send never needs them.
+  const outputClosed = new AbortController();
+  let watchingStdout = false;
   return {
-    stdout: { write: (text) => process.stdout.write(text) },
+    stdout: {
+      write: (text) => {
+        // Hooked at the first write, before any write can fail: an unhandled EPIPE would crash the process.
+        if (!watchingStdout) {
+          watchingStdout = true;
+          process.stdout.on("error", () => outputClosed.abort());
+        }
+        return process.stdout.write(text);
+      },
+    },
+    outputClosed: outputClosed.signal,
     stderr: { write: (text) => process.stderr.write(text) },
     stdin: {
       get isTTY() {

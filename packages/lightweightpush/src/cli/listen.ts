@@ -52,6 +52,7 @@ export async function runListen(argv: readonly string[], io: CliIo): Promise<num
 
   log = createLogger(config.loglevel, io.stderr, [config.sharedSecret]);
   for (const warning of config.warnings) log.warning(warning);
+  if (config.exec !== undefined && config.json) log.warning("--json has no effect with --exec: the command gets the fields instead");
   if (log.enabled("DEBUG")) {
     log.debug(`config file: ${config.configFile ?? "none read"}`);
     for (const [key, source] of Object.entries(config.sources)) log.debug(`${key} from ${source}`);
@@ -69,6 +70,13 @@ export async function runListen(argv: readonly string[], io: CliIo): Promise<num
   const onInterrupt = (): void => stop.abort();
   if (io.signal.aborted) stop.abort();
   io.signal.addEventListener("abort", onInterrupt, { once: true });
+  // When whoever reads our output goes away (`listen --json | head -1`), listening is over.
+  const onOutputClosed = (): void => {
+    log.info("standard output closed; stopping");
+    stop.abort();
+  };
+  if (io.outputClosed?.aborted) stop.abort();
+  io.outputClosed?.addEventListener("abort", onOutputClosed, { once: true });
   let fatal: StreamFatalError | undefined;
   const server = displayUrl(config.server);
   const userAgent = `lightweight-push/${readVersion()}`;
@@ -87,9 +95,11 @@ export async function runListen(argv: readonly string[], io: CliIo): Promise<num
           onEvent: (event) => handler.enqueue(channel, prefixed, event),
           onStatus: (status) => reportStatus(log, status, channel, prefixed, server),
         }).catch((error: unknown) => {
-          if (!(error instanceof StreamFatalError)) throw error;
-          fatal ??= error;
-          log.error(`channel ${channel}: ${error.message}`);
+          // Only a refusal's own message: an unexpected error's message is not known to be free of secrets.
+          const refusal =
+            error instanceof StreamFatalError ? error : new StreamFatalError(`unexpected ${(error as Error)?.name ?? "error"}`);
+          fatal ??= refusal;
+          log.error(`channel ${channel}: ${refusal.message}`);
           stop.abort();
         }),
       ),
@@ -98,6 +108,7 @@ export async function runListen(argv: readonly string[], io: CliIo): Promise<num
     await handler.idle();
   } finally {
     io.signal.removeEventListener("abort", onInterrupt);
+    io.outputClosed?.removeEventListener("abort", onOutputClosed);
   }
   if (fatal) {
     if (fatal.httpStatus === 401) return ExitStatus.AUTH;

@@ -31,7 +31,9 @@ describe("lightweight-push listen (stand-in server)", () => {
     await server.stop();
   });
 
-  test("prints v1 and v2 messages readably: time triggered, state, channel, subject, message lines indented", async () => {
+  test("prints v1 and v2 messages readably: time triggered, state, channel, subject, message lines indented", {
+    timeout: 60_000,
+  }, async () => {
     const listener = start(["-c", "Door", "-c", "Garage"]);
     await listener.waitListening(2);
     await sender(1).sendMsg("Front door", "Opened\nby Alice", "Door", { state: 1, timeTriggered: TT });
@@ -46,14 +48,17 @@ describe("lightweight-push listen (stand-in server)", () => {
     assert.ok(!listener.stdout.includes(SECRET) && !listener.stderr.includes(SECRET));
   });
 
-  test("--json prints one object per line with the documented fields", async () => {
+  test("--json prints one object per line with the documented fields", { timeout: 60_000 }, async () => {
     const listener = start(["-c", "Door", "--json"]);
     await listener.waitListening();
     const before = Math.floor(Date.now() / 1000);
     await sender(2).sendMsg("Door", "Opened\ttwice", "Door", { state: 1, timeTriggered: TT });
     await sender(1).sendMsg("Door", "Closed", "Door", { timeTriggered: TT + 1 });
     await listener.waitFor(({ stdout }) => stdout.split("\n").length === 3, "two JSON lines");
-    const [first, second] = listener.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const [first, second] = listener.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     const prefixed = await prefixedChannel(USERNAME, "Door", nodeCryptoBackend);
     assert.equal(first.timeSent >= before && first.serverTime >= before, true);
     assert.deepEqual(
@@ -77,7 +82,9 @@ describe("lightweight-push listen (stand-in server)", () => {
     assert.equal(await listener.stop("SIGTERM"), 0);
   });
 
-  test("--exec runs the command once per message, in order, with the fields in LWP_* and without the secret", async () => {
+  test("--exec runs the command once per message, in order, with the fields in LWP_* and without the secret", {
+    timeout: 60_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "lwp-exec-"));
     const listener = start(["-c", "Door", "--exec", `env > "${dir}/$LWP_ID.env"; echo "ran $LWP_ID"`], {
       OTHER_COPY: SECRET,
@@ -107,7 +114,9 @@ describe("lightweight-push listen (stand-in server)", () => {
     assert.equal(await listener.stop(), 0);
   });
 
-  test("an event that does not decrypt or parse is an error line with its id and channel, never a message", async () => {
+  test("an event that does not decrypt or parse is an error line with its id and channel, never a message", {
+    timeout: 60_000,
+  }, async () => {
     const listener = start(["-c", "Door"]);
     await listener.waitListening();
     const channel = await prefixedChannel(USERNAME, "Door", nodeCryptoBackend);
@@ -128,7 +137,28 @@ describe("lightweight-push listen (stand-in server)", () => {
     assert.equal(await listener.stop(), 0);
   });
 
-  test("after the server goes away and comes back, every message is shown exactly once", async () => {
+  test("a v2 message delivered again under another server id is shown once", {
+    timeout: 60_000,
+  }, async () => {
+    const listener = start(["-c", "Door", "--json"]);
+    await listener.waitListening();
+    const channel = await prefixedChannel(USERNAME, "Door", nodeCryptoBackend);
+    await sender(2).sendMsg("v2 once", "", "Door");
+    const v2 = server.events.at(-1)!;
+    server.inject(channel, v2.payload);
+    await sender(1).sendMsg("end", "", "Door");
+    await listener.waitFor(({ stdout }) => stdout.includes('"end"'), "end marker");
+    assert.deepEqual(
+      listener.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l).subject),
+      ["v2 once", "end"],
+    );
+    assert.equal(await listener.stop(), 0);
+  });
+
+  test("after the server goes away and comes back, every message is shown exactly once", { timeout: 60_000 }, async () => {
     const listener = start(["-c", "Door", "--json"]);
     await listener.waitListening();
     const send = (n: number) => sender(n % 2 === 0 ? 1 : 2).sendMsg(`m${n}`, "", "Door", { timeTriggered: TT });
@@ -154,7 +184,7 @@ describe("lightweight-push listen (stand-in server)", () => {
     assert.equal(await listener.stop(), 0);
   });
 
-  test("--since all replays the cache before live messages", async () => {
+  test("--since all replays the cache before live messages", { timeout: 60_000 }, async () => {
     const channel = "Replay";
     await sender(1).sendMsg("old 1", "", channel, { timeTriggered: TT });
     await sender(2).sendMsg("old 2", "", channel, { timeTriggered: TT });
@@ -173,7 +203,20 @@ describe("lightweight-push listen (stand-in server)", () => {
     assert.equal(await listener.stop(), 0);
   });
 
-  test("--help shows examples; bad settings exit 64 without connecting", async () => {
+  test("stops with status 0 when its standard output is closed (listen | head -1)", { timeout: 60_000 }, async () => {
+    const listener = start(["-c", "Door", "--json"]);
+    await listener.waitListening();
+    await sender(1).sendMsg("first", "", "Door");
+    await listener.waitFor(({ stdout }) => stdout.includes('"first"'), "first");
+    listener.child.stdout!.destroy();
+    await sender(1).sendMsg("second", "", "Door");
+    await sender(1).sendMsg("third", "", "Door");
+    const code = await listener.exited();
+    assert.equal(code, 0);
+    assert.match(listener.stderr, /standard output closed; stopping/);
+  });
+
+  test("--help shows examples; bad settings exit 64 without connecting", { timeout: 60_000 }, async () => {
     const help = start(["--help"]);
     assert.equal(await help.exited(), 0);
     assert.match(help.stdout, /^Usage: lightweight-push listen/);

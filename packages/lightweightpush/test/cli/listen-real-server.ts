@@ -1,5 +1,5 @@
 /**
- * The real `lightweight-push-server` (built package) in a child process, so
+ * The real `lightweight-push-server` (its built bin) in a child process, so
  * that a test can kill it outright and start it again on the same port and
  * data directory, as a crash and restart would.
  */
@@ -10,25 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "./listen-helpers.js";
 
-const ROOT = new URL("../../../../", import.meta.url).pathname;
-
-// Plain JavaScript run with `node -e`: creates the account once (password from
-// the environment, never argv), then serves until SIGTERM (graceful) or SIGKILL.
-const RUNNER = `
-import { join } from "node:path";
-import { createServer, hashPassword, openSqliteStorage, resolveConfig, SQLITE_FILE_NAME } from "lightweight-push-server";
-const env = process.env;
-const config = resolveConfig({ host: "127.0.0.1", port: Number(env.LWP_TEST_PORT), dataDir: env.LWP_TEST_DATA_DIR, webRoot: "", logLevel: "warn", bcryptCost: 4 });
-if (env.LWP_TEST_ACCOUNT) {
-  const storage = openSqliteStorage({ path: join(config.dataDir, SQLITE_FILE_NAME) });
-  await storage.addAccount({ username: env.LWP_TEST_ACCOUNT, passwordHash: await hashPassword(env.LWP_TEST_PASSWORD, 4), createdAtMs: Date.now() });
-  await storage.close();
-}
-const server = await createServer(config);
-const url = await server.listen();
-process.stdout.write("READY " + url + "\\n");
-process.on("SIGTERM", () => server.close().then(() => process.exit(0)));
-`;
+/** The server's built bin, run as its users run it. */
+const SERVER_BIN = new URL("../../../server/dist/cli/main.js", import.meta.url).pathname;
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -52,18 +35,35 @@ export class RealPushServer {
     return `${this.url}/push/send.php`;
   }
 
-  /** Starts the server; the first start creates the account. */
-  async start(account?: { username: string; password: string }): Promise<void> {
+  /** Creates an account with `user add --password-stdin` (the password never on the command line). */
+  async addAccount(username: string, password: string): Promise<void> {
+    const child = spawn(
+      process.execPath,
+      [SERVER_BIN, "user", "add", username, "--password-stdin", "--data-dir", this.dataDir, "--bcrypt-cost", "4"],
+      {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (t: string) => {
+      output += t;
+    });
+    child.stderr.setEncoding("utf8").on("data", (t: string) => {
+      output += t;
+    });
+    child.stdin.end(`${password}\n`);
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    if (code !== 0) throw new Error(`user add failed (${code}):\n${output}`);
+  }
+
+  /** Starts `lightweight-push-server start` on this data directory (and the same port as before). */
+  async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     this.output = "";
-    const child = spawn(process.execPath, ["--input-type=module", "-e", RUNNER], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        LWP_TEST_PORT: String(this.port),
-        LWP_TEST_DATA_DIR: this.dataDir,
-        ...(account ? { LWP_TEST_ACCOUNT: account.username, LWP_TEST_PASSWORD: account.password } : {}),
-      },
+    const args = ["start", "--data-dir", this.dataDir, "--host", "127.0.0.1", "--port", String(this.port), "--web-root", ""];
+    const child = spawn(process.execPath, [SERVER_BIN, ...args], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.#child = child;
@@ -77,11 +77,12 @@ export class RealPushServer {
     child.on("exit", () => {
       exited = true;
     });
+    const ready = () => this.output.includes('"msg":"listening"');
     await waitFor(
-      () => this.output.includes("READY ") || exited,
+      () => ready() || exited,
       () => `server start\n${this.output}`,
     );
-    if (!this.output.includes("READY ")) throw new Error(`server did not start:\n${this.output}`);
+    if (!ready()) throw new Error(`server did not start:\n${this.output}`);
   }
 
   /** Kills the server outright (SIGKILL), as a crash would. */

@@ -22,13 +22,16 @@ describe("lightweight-push listen against lightweight-push-server", () => {
   };
   const sender = (envelope: 1 | 2) => new LightweightPush(USERNAME, PASSWORD, SECRET, { endpoint: server.sendEndpoint, envelope });
 
-  before(() => server.start({ username: USERNAME, password: PASSWORD }));
+  before(async () => {
+    await server.addAccount(USERNAME, PASSWORD);
+    await server.start();
+  });
   after(async () => {
     for (const p of running) p.kill();
     await server.stop();
   });
 
-  test("a message sent with the library (v1 and v2) is printed, as text and as JSON", async () => {
+  test("a message sent with the library (v1 and v2) is printed, as text and as JSON", { timeout: 90_000 }, async () => {
     const text = start(["-c", "Door"]);
     const json = start(["-c", "Door", "--json"]);
     await text.waitListening();
@@ -44,10 +47,7 @@ describe("lightweight-push listen against lightweight-push-server", () => {
     );
     await json.waitFor(({ stdout }) => lines(stdout).length === 2, "both messages as JSON");
     const [v1, v2] = lines(json.stdout).map((l) => JSON.parse(l));
-    assert.deepEqual(
-      [v1.subject, v1.message, v1.state, v1.envelope, v1.timeTriggered],
-      ["Front door", "Opened\nby Alice", 1, 1, TT],
-    );
+    assert.deepEqual([v1.subject, v1.message, v1.state, v1.envelope, v1.timeTriggered], ["Front door", "Opened\nby Alice", 1, 1, TT]);
     assert.deepEqual([v2.subject, v2.message, v2.state, v2.envelope], ["Back door", "Closed", 0, 2]);
     assert.ok(Number(v2.id) > Number(v1.id), "server ids in order");
     assert.equal(await text.stop("SIGINT"), 0);
@@ -55,7 +55,7 @@ describe("lightweight-push listen against lightweight-push-server", () => {
     for (const p of [text, json]) assert.ok(!`${p.stdout}${p.stderr}`.includes(SECRET), "secret in output");
   });
 
-  test("a wrong shared secret gives an error line per message and no message line", async () => {
+  test("a wrong shared secret gives an error line per message and no message line", { timeout: 90_000 }, async () => {
     const wrong = start(["-c", "Alarm"], { LIGHTWEIGHT_PUSH_SHARED_SECRET: "not the secret" });
     await wrong.waitListening();
     await sender(1).sendMsg("Alarm", "v1", "Alarm", { state: 1 });
@@ -67,9 +67,10 @@ describe("lightweight-push listen against lightweight-push-server", () => {
     assert.ok(!wrong.stderr.includes("not the secret"));
   });
 
-  test("the server killed and restarted mid-stream: every message is shown exactly once, in order", async () => {
-    const listener = start(["-c", "Stream", "--json"]);
-    await listener.waitListening();
+  test("the server killed and restarted mid-stream: every message is shown exactly once, in order", { timeout: 90_000 }, async () => {
+    // "Quiet" gets nothing before the crash, so there is no last id to resume from on that channel.
+    const listener = start(["-c", "Stream", "-c", "Quiet", "--json"]);
+    await listener.waitListening(2);
     const send = (n: number) => sender(n % 2 === 0 ? 2 : 1).sendMsg(`m${n}`, `text ${n}`, "Stream");
     for (let n = 1; n <= 3; n++) await send(n);
     await listener.waitFor(({ stdout }) => lines(stdout).length === 3, "m1..m3");
@@ -79,20 +80,29 @@ describe("lightweight-push listen against lightweight-push-server", () => {
     await server.start();
     // Acknowledged while the listener may still be waiting to reconnect: they come from the cache.
     for (let n = 4; n <= 6; n++) await send(n);
-    await listener.waitFor(({ stderr }) => stderr.includes("channel Stream: reconnected"), "reconnected");
+    await sender(2).sendMsg("quiet 1", "", "Quiet");
+    await listener.waitFor(({ stderr }) => (stderr.match(/reconnected/g) ?? []).length === 2, "both reconnected");
     for (let n = 7; n <= 8; n++) await send(n);
-    await listener.waitFor(({ stdout }) => lines(stdout).length >= 8, "m1..m8");
+    await listener.waitFor(({ stdout }) => lines(stdout).length >= 9, "m1..m8 and quiet 1");
 
     // A graceful restart too (the server ends the stream itself).
     await server.stop();
     await server.start();
     await send(9);
-    await listener.waitFor(({ stdout }) => lines(stdout).length >= 9, "m9");
-    assert.deepEqual(subjects(listener.stdout), ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"]);
+    await listener.waitFor(({ stdout }) => lines(stdout).length >= 10, "m9");
+    const shown = subjects(listener.stdout);
+    assert.deepEqual(
+      shown.filter((s) => s.startsWith("m")),
+      ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"],
+    );
+    assert.deepEqual(
+      shown.filter((s) => s.startsWith("quiet")),
+      ["quiet 1"],
+    );
     assert.equal(await listener.stop(), 0);
   });
 
-  test("--since all replays the cached messages, also after a restart, then continues live", async () => {
+  test("--since all replays the cached messages, also after a restart, then continues live", { timeout: 90_000 }, async () => {
     await sender(1).sendMsg("cached 1", "", "Replay");
     await sender(2).sendMsg("cached 2", "", "Replay");
     await server.stop();

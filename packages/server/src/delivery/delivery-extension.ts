@@ -5,9 +5,12 @@
  *
  * - FCM is on when `fcmServiceAccountFile` is set; then a send that cannot
  *   fit FCM's 4096-byte limit is refused at once with code 4.
- * - Web Push is always on with the embedded database: the VAPID key pair
- *   is made on first start (`<dataDir>/vapid-keys.json`, mode 0600) unless
- *   configured.
+ * - Web Push is always on: the VAPID key pair is made on first start
+ *   (`<dataDir>/vapid-keys.json`, mode 0600) unless configured (several
+ *   instances on one PostgreSQL database must share configured keys).
+ * - Delivery is asynchronous, from an outbox derived from the stored
+ *   messages (SQLite on the server's file, or PostgreSQL), so a restart
+ *   loses nothing; see `outbox-worker.ts`.
  *
  * @module
  */

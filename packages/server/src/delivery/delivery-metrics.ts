@@ -23,6 +23,7 @@ export class DeliveryMetrics {
   readonly #retried: ByAdapterAndCode = new Map();
   readonly #dropped: ByAdapterAndCode = new Map();
   readonly #pending = new Map<string, number>();
+  readonly #expired = new Map<string, number>();
   #pruned = 0;
   #refused = 0;
 
@@ -34,6 +35,11 @@ export class DeliveryMetrics {
   /** One failed attempt; `willRetry` tells whether the outbox keeps it. */
   failed(adapter: AdapterName, code: number, willRetry: boolean): void {
     bump(willRetry ? this.#retried : this.#dropped, `${adapter}\u0000${code}`);
+  }
+
+  /** A delivery dropped because its message had grown too old (or left the cache). */
+  expired(adapter: AdapterName): void {
+    bump(this.#expired, adapter);
   }
 
   /** A Web Push subscription removed after its push service answered 404/410. */
@@ -52,8 +58,9 @@ export class DeliveryMetrics {
   }
 
   /** Value of a counter, for tests and logs. */
-  count(what: "delivered" | "retried" | "dropped", adapter: AdapterName, code?: number): number {
+  count(what: "delivered" | "retried" | "dropped" | "expired", adapter: AdapterName, code?: number): number {
     if (what === "delivered") return this.#delivered.get(adapter) ?? 0;
+    if (what === "expired") return this.#expired.get(adapter) ?? 0;
     const map = what === "retried" ? this.#retried : this.#dropped;
     let n = 0;
     for (const [key, value] of map) {
@@ -86,6 +93,8 @@ export class DeliveryMetrics {
         lines.push(`lwp_push_failures_total{adapter="${adapter}",code="${code}",outcome="${outcome}"} ${n}`);
       }
     }
+    metric("lwp_push_expired_total", "counter", "Deliveries dropped because the message was too old or left the cache.");
+    for (const [adapter, n] of [...this.#expired].sort()) lines.push(`lwp_push_expired_total{adapter="${adapter}"} ${n}`);
     metric("lwp_push_outbox_pending", "gauge", "Deliveries waiting in the outbox.");
     for (const [adapter, n] of [...this.#pending].sort()) lines.push(`lwp_push_outbox_pending{adapter="${adapter}"} ${n}`);
     metric("lwp_webpush_subscriptions_pruned_total", "counter", "Web Push subscriptions removed after 404 or 410.");

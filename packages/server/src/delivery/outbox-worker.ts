@@ -191,10 +191,17 @@ export class OutboxWorker {
     if (message === undefined) {
       log.warn(fields, "delivery dropped: the message left the cache before it could be delivered");
       await store.complete(job);
+      metrics.expired(job.adapter);
       return;
     }
     if (job.adapter === "webpush" && job.subscription === undefined) {
       await store.complete(job);
+      return;
+    }
+    if (clock.now() - message.timeMs > retry.maxMessageAgeMs) {
+      await store.complete(job);
+      metrics.expired(job.adapter);
+      log.warn(fields, "delivery dropped: the message is too old to deliver");
       return;
     }
 

@@ -16,6 +16,12 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** Attempts in all, after which a retryable failure is dropped too. @default 20 (about 11 h) */
   readonly maxAttempts: number;
+  /**
+   * A message accepted longer ago than this is not delivered any more (an
+   * alarm from yesterday should not wake a phone today), e.g. after a
+   * delivery path was off for a while, ms. @default 86400000 (24 h)
+   */
+  readonly maxMessageAgeMs: number;
 }
 
 /** The defaults of {@link RetryPolicy}. */
@@ -24,6 +30,7 @@ export const defaultRetryPolicy: RetryPolicy = Object.freeze({
   multiplier: 2,
   maxDelayMs: 3_600_000,
   maxAttempts: 20,
+  maxMessageAgeMs: 86_400_000,
 });
 
 /**

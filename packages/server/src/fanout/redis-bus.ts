@@ -254,7 +254,14 @@ export class RedisBus implements MessageBus {
         for (const message of messages) {
           if (message.id <= state.lastId) continue;
           state.lastId = message.id;
-          for (const listener of state.listeners) listener(message);
+          for (const listener of state.listeners) {
+            try {
+              listener(message);
+            } catch (error) {
+              // One faulty listener must not keep the message from the others (or make the read repeat).
+              this.#onError(error as Error);
+            }
+          }
         }
         if (messages.length >= this.#readBatchSize) state.readAgain = true;
       } while (state.readAgain && this.#channels.get(state.name) === state);

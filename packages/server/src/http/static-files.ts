@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ConfigError } from "../config/config.js";
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -41,7 +42,9 @@ export function contentTypeOf(fileName: string): string {
  * service worker may control the whole origin.
  */
 export async function registerStaticFiles(app: FastifyInstance, root: string): Promise<void> {
-  const realRoot = await realpath(resolve(root));
+  const realRoot = await realpath(resolve(root)).catch(() => {
+    throw new ConfigError(`webRoot ${root} does not exist (set it to "" to serve no web app)`);
+  });
 
   const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const notFound = (): FastifyReply => reply.code(404).type("text/plain; charset=utf-8").send("not found\n");

@@ -89,11 +89,31 @@ describe("lightweight-push-server command", () => {
       body,
     });
     assert.equal(await reply.text(), '{"Code": 0}');
+
+    // Account changes made by the command while the server runs take effect at once.
+    const sendAs = async (password: string) => {
+      const response = await fetch(`${server.url}/push/send.php`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: formBody(pythonFrame({ username: "alice@example.org", password, channel: "0123abcd_cli", data: "AAAA" })),
+      });
+      return ((await response.json()) as { Code: number }).Code;
+    };
+    const passwd = await runCli(["user", "passwd", "alice@example.org", "--password-stdin", "--data-dir", dataDir, "--bcrypt-cost", "4"], {
+      stdin: "third password\n",
+    });
+    assert.equal(passwd.status, 0, passwd.stderr);
+    assert.equal(await sendAs("second password"), 2);
+    assert.equal(await sendAs("third password"), 0);
+    assert.equal((await runCli(["user", "disable", "alice@example.org", "--data-dir", dataDir])).status, 0);
+    assert.equal(await sendAs("third password"), 2);
+    assert.equal((await runCli(["user", "enable", "alice@example.org", "--data-dir", dataDir])).status, 0);
+    assert.equal(await sendAs("third password"), 0);
     server.child.kill("SIGTERM");
     assert.equal(await server.exited, 0);
     const logs = server.stdout();
     assert.match(logs, /"msg":"listening"/);
     assert.match(logs, /"msg":"server stopped"/);
-    assert.ok(!logs.includes("second password"));
+    assert.ok(!logs.includes("second password") && !logs.includes("third password"));
   });
 });

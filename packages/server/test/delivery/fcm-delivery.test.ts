@@ -262,6 +262,33 @@ describe("FCM delivery: tokens and retries", () => {
     }
   });
 
+  test("after FCM was off, catches up on recent messages but not on ones older than a day", async () => {
+    const bed = await DeliveryTestBed.create();
+    const account = createServiceAccount(bed.fixture.dataDir, PROJECT);
+    const fake = await FakeFcm.start({ projectId: PROJECT, serviceAccount: account });
+    try {
+      await bed.start(fcmConfig(account, fake));
+      await bed.stop();
+      await bed.start({});
+      assert.equal(await bed.sendRaw(CHANNEL, "stale"), 0);
+      bed.clock.advance(86_400_000 - 60_000);
+      assert.equal(await bed.sendRaw(CHANNEL, "recent"), 0);
+      bed.clock.advance(120_000);
+      await bed.stop();
+      await bed.start(fcmConfig(account, fake));
+      await fake.waitFor(() => fake.accepted.length === 1);
+      await bed.settled();
+      assert.deepEqual(
+        fake.accepted.map((m) => m.payload),
+        ["recent"],
+      );
+      assert.equal(bed.delivery.metrics.count("expired", "fcm"), 1);
+    } finally {
+      await bed.close();
+      await fake.close();
+    }
+  });
+
   test("is off without a service account: big messages are accepted and nothing goes to FCM", async () => {
     const bed = await DeliveryTestBed.create();
     const account = createServiceAccount(bed.fixture.dataDir, PROJECT);

@@ -270,6 +270,22 @@ describe("Web Push subscriptions and keys", () => {
     await store.close();
   });
 
+  test("limits subscription changes per address: 429 after 60 in a minute", async () => {
+    const s = push.createSubscription();
+    const statuses: number[] = [];
+    // The earlier tests of this suite made changes from this address too; count until the limit bites.
+    for (let i = 0; i < 61; i++) statuses.push((await subscribe(bed, s, [CHANNEL])).status);
+    assert.ok(statuses.includes(200));
+    assert.equal(statuses.at(-1), 429);
+    assert.deepEqual(
+      statuses.slice(statuses.indexOf(429)).filter((status) => status !== 429),
+      [],
+    );
+    // A minute later (server clock) changes are accepted again.
+    bed.clock.advance(60_000);
+    assert.equal((await subscribe(bed, s, [CHANNEL])).status, 200);
+  });
+
   test("registering again replaces the channel list; DELETE removes channels or the whole subscription", async () => {
     const s = push.createSubscription();
     assert.equal((await subscribe(bed, s, [CHANNEL, OTHER_CHANNEL, CHANNEL])).status, 200);

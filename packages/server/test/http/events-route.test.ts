@@ -169,6 +169,31 @@ for (const factory of storageFactories()) {
       }
     });
 
+    it("asks the read-authorization hook before streaming", async () => {
+      const fixture2 = await factory.create();
+      const t2 = await startTestServer(fixture2, {
+        listen: true,
+        deps: { authorizeRead: (request, channel) => channel === "a1b2c3d4_open" || request.headers.authorization === "Bearer token" },
+      });
+      try {
+        const status = (path: string, headers: Record<string, string> = {}) =>
+          new Promise<number>((resolve, reject) => {
+            http
+              .get(`${t2.url}${path}`, { headers }, (res) => {
+                resolve(res.statusCode ?? 0);
+                res.destroy();
+              })
+              .on("error", reject);
+          });
+        assert.equal(await status("/v1/channels/a1b2c3d4_closed/events"), 403);
+        assert.equal(await status("/v1/channels/a1b2c3d4_closed/events", { authorization: "Bearer token" }), 200);
+        assert.equal(await status("/v1/channels/a1b2c3d4_open/events"), 200);
+      } finally {
+        await t2.close();
+        await fixture2.cleanup();
+      }
+    });
+
     it("counts subscribers in /metrics and ends streams on shutdown", async () => {
       const fixture2 = await factory.create();
       const t2 = await startTestServer(fixture2, { listen: true });

@@ -41,6 +41,9 @@ test("PostgreSQL restarted under a stream of sends: retryable answers meanwhile,
   await waitFor(() => sends.acknowledged.length >= 20);
   await postgres.stop();
   await waitFor(() => sends.refusals.length >= 3);
+  // A subscriber arriving during the outage is not left on a stream that never delivers: it is closed and retries.
+  const arrivedDuringOutage = new ResumingSubscriber([a.url], channel, { since: "all" });
+  cleanups.push(() => arrivedDuringOutage.stop());
   await postgres.start();
   const acknowledgedBeforeRestart = sends.acknowledged.length;
   await waitFor(() => sends.acknowledged.length >= acknowledgedBeforeRestart + 20);
@@ -60,6 +63,8 @@ test("PostgreSQL restarted under a stream of sends: retryable answers meanwhile,
   } finally {
     await check.close();
   }
-  await waitFor(() => subscriber.events.length >= sends.acknowledged.length);
-  assert.deepEqual(subscriber.events.map((e) => e.payload).sort(), [...sends.acknowledged].sort());
+  for (const reader of [subscriber, arrivedDuringOutage]) {
+    await waitFor(() => reader.events.length >= sends.acknowledged.length);
+    assert.deepEqual(reader.events.map((e) => e.payload).sort(), [...sends.acknowledged].sort());
+  }
 });
