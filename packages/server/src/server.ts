@@ -151,6 +151,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     maxFailures: config.bruteForceMaxFailures,
     failureWindowMs: config.bruteForceWindowSeconds * 1000,
     blockMs: config.bruteForceBlockSeconds * 1000,
+    addressMaxFailures: config.bruteForceAddressMaxFailures,
     dummyHashCost: config.bcryptCost,
   });
   void authenticator.warmUp();

@@ -37,16 +37,26 @@ export class TransportError extends Error {
   }
 }
 
+/** Characters that encodeURIComponent leaves as they are and Python's urlencode escapes. */
+const PYTHON_ONLY_ESCAPES: readonly (readonly [string, string])[] = [
+  ["!", "%21"],
+  ["'", "%27"],
+  ["(", "%28"],
+  [")", "%29"],
+  ["*", "%2A"],
+];
+
 /**
  * Form encoding of one value as Python's `urlencode` (the original client)
  * writes it: letters, digits and `_.-~` stay, space becomes `+`, everything
- * else `%XX`. Several times faster than `URLSearchParams` for a frame. The
+ * else `%XX`. About twice as fast as `URLSearchParams` for a frame. The
  * frame is pure ASCII, so `encodeURIComponent` cannot meet a lone surrogate.
  */
 function formEncode(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, "+");
+  // Plain-string replaceAll searches far faster than a regular expression.
+  let out = encodeURIComponent(value).replaceAll("%20", "+");
+  for (const [char, escaped] of PYTHON_ONLY_ESCAPES) if (out.includes(char)) out = out.replaceAll(char, escaped);
+  return out;
 }
 
 /**

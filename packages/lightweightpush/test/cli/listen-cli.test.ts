@@ -2,7 +2,7 @@
 // controls event by event (hostile events, cut streams). The same command
 // against the real server is in listen.test.ts.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -112,6 +112,7 @@ describe("lightweight-push listen (stand-in server)", () => {
     assert.match(readFileSync(join(dir, `${ids[1]}.env`), "utf8"), /^LWP_STATE=$/m);
     for (const file of readdirSync(dir)) assert.ok(!readFileSync(join(dir, file), "utf8").includes(SECRET), `secret in ${file}`);
     assert.equal(await listener.stop(), 0);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("an event that does not decrypt or parse is an error line with its id and channel, never a message", {
@@ -214,6 +215,14 @@ describe("lightweight-push listen (stand-in server)", () => {
     const code = await listener.exited();
     assert.equal(code, 0);
     assert.match(listener.stderr, /standard output closed; stopping/);
+  });
+
+  test("a server that refuses the subscription for good (wrong --server) ends the command with status 1", { timeout: 60_000 }, async () => {
+    const p = new ListenProcess(["--server", `${server.url}/not-here`, "-c", "Door", "-c", "Garage"]);
+    running.push(p);
+    assert.equal(await p.exited(), 1);
+    assert.match(p.stderr, /^lightweight-push: channel (Door|Garage): the server refused the subscription with HTTP 404 \(is --server/m);
+    assert.equal(p.stdout, "");
   });
 
   test("--help shows examples; bad settings exit 64 without connecting", { timeout: 60_000 }, async () => {

@@ -3,7 +3,7 @@
  * would, and waits (polling, bounded) for what it prints.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -56,6 +56,7 @@ export class ListenProcess {
     this.#exited = new Promise((resolve) =>
       this.child.on("exit", (code) => {
         this.exitCode = code;
+        rmSync(home, { recursive: true, force: true });
         resolve(code);
       }),
     );

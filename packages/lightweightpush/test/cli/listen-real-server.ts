@@ -4,7 +4,7 @@
  * data directory, as a crash and restart would.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +93,12 @@ export class RealPushServer {
   /** Stops the server gracefully (SIGTERM). */
   async stop(): Promise<void> {
     await this.#stop("SIGTERM");
+  }
+
+  /** Stops the server and deletes its data directory. */
+  async dispose(): Promise<void> {
+    await this.#stop("SIGTERM");
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   async #stop(signal: NodeJS.Signals): Promise<void> {

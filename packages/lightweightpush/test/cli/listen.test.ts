@@ -28,7 +28,7 @@ describe("lightweight-push listen against lightweight-push-server", () => {
   });
   after(async () => {
     for (const p of running) p.kill();
-    await server.stop();
+    await server.dispose();
   });
 
   test("a message sent with the library (v1 and v2) is printed, as text and as JSON", { timeout: 90_000 }, async () => {

@@ -22,6 +22,8 @@ export interface AuthenticatorOptions {
   readonly maxFailures: number;
   readonly failureWindowMs: number;
   readonly blockMs: number;
+  /** Failures from one address over all accounts within `failureWindowMs` that block the address; 0 = off. @default 0 */
+  readonly addressMaxFailures?: number;
   /** Cost of the dummy hash verified for unknown accounts; match the real hashes' cost. */
   readonly dummyHashCost: number;
   /**
@@ -82,7 +84,11 @@ export class Authenticator {
   async authenticate(username: string, password: string, address: string): Promise<AuthResult> {
     const guardKey = `${username}\u0000${address}`;
     const counters = this.#options.counters;
+    const addressLimit = this.#options.addressMaxFailures ?? 0;
     if (await counters.isBlocked(`bf-block:${guardKey}`)) return { ok: false, failure: "blocked", blockedNow: false };
+    if (addressLimit > 0 && (await counters.isBlocked(`bf-block-addr:${address}`))) {
+      return { ok: false, failure: "blocked", blockedNow: false };
+    }
 
     const account = await this.#options.storage.getAccount(username);
     const mac = this.#mac(username, password);
@@ -104,6 +110,14 @@ export class Authenticator {
       await counters.block(`bf-block:${guardKey}`, this.#options.blockMs);
       await counters.reset(`bf-fail:${guardKey}`);
       blockedNow = true;
+    }
+    if (addressLimit > 0) {
+      const addressFailures = await counters.increment(`bf-fail-addr:${address}`, this.#options.failureWindowMs);
+      if (addressFailures >= addressLimit) {
+        await counters.block(`bf-block-addr:${address}`, this.#options.blockMs);
+        await counters.reset(`bf-fail-addr:${address}`);
+        blockedNow = true;
+      }
     }
     return { ok: false, failure, blockedNow };
   }

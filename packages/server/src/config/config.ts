@@ -51,6 +51,12 @@ export interface ServerConfig {
   readonly bruteForceWindowSeconds: number;
   /** How long a blocked (account, address) is refused, seconds. @default 60 */
   readonly bruteForceBlockSeconds: number;
+  /**
+   * Failed logins from one address, over all accounts, within the window
+   * that block the address for every account (guessing many usernames
+   * would otherwise cost a bcrypt each); 0 turns this off. @default 30
+   */
+  readonly bruteForceAddressMaxFailures: number;
   /** How long a verified password is remembered (as an HMAC), seconds; 0 verifies bcrypt every time. @default 300 */
   readonly authCacheTtlSeconds: number;
   /** bcrypt cost for new passwords. @default 12 */
@@ -126,6 +132,11 @@ export const configFields: { readonly [K in keyof ServerConfig]: FieldSpec } = {
   bruteForceMaxFailures: { type: "integer", min: 1, help: "failed logins per account and address before a block" },
   bruteForceWindowSeconds: { type: "integer", min: 1, help: "window for counting failed logins, seconds" },
   bruteForceBlockSeconds: { type: "integer", min: 1, help: "how long a block lasts, seconds" },
+  bruteForceAddressMaxFailures: {
+    type: "integer",
+    min: 0,
+    help: "failed logins per address (any account) before the address is blocked (0 = off)",
+  },
   authCacheTtlSeconds: { type: "integer", min: 0, help: "how long a verified password is remembered, seconds" },
   bcryptCost: { type: "integer", min: 4, help: "bcrypt cost for new passwords" },
   rateLimitWindowSeconds: { type: "integer", min: 1, help: "rate-limit window, seconds" },
@@ -164,6 +175,7 @@ export const defaultConfig: ServerConfig = {
   bruteForceMaxFailures: 3,
   bruteForceWindowSeconds: 120,
   bruteForceBlockSeconds: 60,
+  bruteForceAddressMaxFailures: 30,
   authCacheTtlSeconds: 300,
   bcryptCost: 12,
   rateLimitWindowSeconds: 60,

@@ -65,13 +65,15 @@ export interface OutboxJob {
 export interface DeliveryStore {
   /**
    * Adds or replaces a subscription: its keys are updated and its channels
-   * become exactly `channels`. Returns the subscription id.
+   * become exactly `channels`; pending deliveries of channels it no longer
+   * has are dropped. Returns the subscription id.
    */
   putWebPushSubscription(subscription: WebPushSubscription, channels: readonly string[], nowMs: number): Promise<number>;
   /**
-   * Removes `channels` from a subscription, or the whole subscription (and
-   * its pending deliveries) when `channels` is undefined or it has none
-   * left. Returns whether the endpoint was known.
+   * Removes `channels` from a subscription (with their pending
+   * deliveries), or the whole subscription (and all its pending
+   * deliveries) when `channels` is undefined or it has none left. Returns
+   * whether the endpoint was known.
    */
   removeWebPushSubscription(endpoint: string, channels?: readonly string[]): Promise<boolean>;
   /** Removes a subscription by id with its pending deliveries (the push service answered 404/410). */

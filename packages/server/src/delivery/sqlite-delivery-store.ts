@@ -127,6 +127,14 @@ export class SqliteDeliveryStore implements DeliveryStore {
         }
         const add = this.#sql("INSERT INTO webpush_subscription_channels (subscription_id, channel) VALUES (?, ?) ON CONFLICT DO NOTHING");
         for (const channel of channels) add.run(id, channel);
+        // Pending pushes of channels the browser left are not sent any more.
+        this.#sql(
+          `DELETE FROM delivery_outbox
+            WHERE adapter = 'webpush' AND target_id = ?
+              AND NOT EXISTS (SELECT 1 FROM messages m
+                                JOIN webpush_subscription_channels sc ON sc.channel = m.channel
+                               WHERE m.id = delivery_outbox.message_id AND sc.subscription_id = ?)`,
+        ).run(id, id);
         return id;
       });
       return put.immediate();
@@ -140,7 +148,14 @@ export class SqliteDeliveryStore implements DeliveryStore {
         if (row === undefined) return false;
         if (channels !== undefined) {
           const drop = this.#sql("DELETE FROM webpush_subscription_channels WHERE subscription_id = ? AND channel = ?");
-          for (const channel of channels) drop.run(row.id, channel);
+          const dropPending = this.#sql(
+            `DELETE FROM delivery_outbox
+              WHERE adapter = 'webpush' AND target_id = ? AND message_id IN (SELECT id FROM messages WHERE channel = ?)`,
+          );
+          for (const channel of channels) {
+            drop.run(row.id, channel);
+            dropPending.run(row.id, channel);
+          }
           const left = this.#sql("SELECT 1 FROM webpush_subscription_channels WHERE subscription_id = ? LIMIT 1").get(row.id);
           if (left !== undefined) return true;
         }

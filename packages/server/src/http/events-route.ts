@@ -73,6 +73,19 @@ function formatEvent(message: StoredMessage): string {
   return `id: ${message.id}\nevent: message\ndata: ${data}\n\n`;
 }
 
+/** Resolves when `res` drained or closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
 /** What the events route needs. */
 export interface EventsRouteOptions {
   readonly context: ServerContext;
@@ -127,7 +140,7 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         res.write(formatMessageEvent(message));
         metrics.eventsDelivered++;
         if (live) metrics.observeDeliveryLatency((context.now() - message.timeMs) / 1000);
-        if (res.writableLength > MAX_BUFFERED_BYTES) {
+        if (live && res.writableLength > MAX_BUFFERED_BYTES) {
           request.log.warn({ channel }, "subscriber too slow: disconnecting");
           res.destroy();
         }
@@ -175,6 +188,8 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
           while (!closed) {
             const page = await storage.listMessages(channel, query);
             for (const message of page) write(message, false);
+            // A long replay goes at the subscriber's pace instead of piling up in memory.
+            if (res.writableNeedDrain && !closed) await drained(res);
             if (page.length < REPLAY_PAGE) break;
             query = { afterId: lastSentId, limit: REPLAY_PAGE };
           }

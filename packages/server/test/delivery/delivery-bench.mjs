@@ -24,7 +24,7 @@ import { formBody, pythonFrame } from "../helpers/test-server.ts";
 const CHANNEL = "538113b2_bench";
 const MESSAGES = Number(process.env.LWP_BENCH_MESSAGES ?? 2000);
 const SUBSCRIPTIONS = Number(process.env.LWP_BENCH_SUBSCRIPTIONS ?? 2);
-const ROUNDS = 2;
+const ROUNDS = Number(process.env.LWP_BENCH_ROUNDS ?? 2);
 
 async function freshDataDir() {
   const dataDir = await mkdtemp(join(tmpdir(), "lwp-delivery-bench-"));
@@ -111,12 +111,15 @@ async function drainRate() {
 const without = [];
 const withDelivery = [];
 for (let round = 0; round < ROUNDS; round++) {
+  // LWP_BENCH_ROUNDS=0 measures only the drain.
   without.push(await sendRate(false));
   withDelivery.push(await sendRate(true));
 }
 const best = (xs) => Math.round(Math.max(...xs));
-console.log(`sends/s without delivery (best of ${ROUNDS}):            ${best(without)}`);
-console.log(`sends/s with delivery, nothing to deliver (best of ${ROUNDS}): ${best(withDelivery)}`);
+if (ROUNDS > 0) {
+  console.log(`sends/s without delivery (best of ${ROUNDS}):            ${best(without)}`);
+  console.log(`sends/s with delivery, nothing to deliver (best of ${ROUNDS}): ${best(withDelivery)}`);
+}
 const drain = await drainRate();
 console.log(
   `outbox drain, ${MESSAGES} messages, FCM + ${SUBSCRIPTIONS} Web Push subscriptions: ` +

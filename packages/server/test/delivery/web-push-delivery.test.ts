@@ -218,6 +218,37 @@ describe("Web Push retries", () => {
   });
 });
 
+describe("Web Push after leaving a channel", () => {
+  test("a pending retry is not sent once the browser left the channel", async () => {
+    const push = await FakePushService.start();
+    const bed = await DeliveryTestBed.create();
+    try {
+      await bed.start({ webPushEndpointHosts: push.origin });
+      const s = await browser(bed, push, [CHANNEL, OTHER_CHANNEL]);
+      push.answerNext(s.endpoint, { status: 503 }, { status: 503 });
+      assert.equal(await bed.sendRaw(CHANNEL, "left"), 0);
+      assert.equal(await bed.sendRaw(OTHER_CHANNEL, "kept"), 0);
+      await push.waitFor(() => push.requestsTo(s.endpoint).length === 2);
+      await bed.settled();
+      assert.equal((await subscribe(bed, s, [OTHER_CHANNEL])).status, 200);
+      bed.clock.advance(5000);
+      await push.waitFor(() => push.deliveriesTo(s.endpoint).length === 1);
+      await bed.settled();
+      bed.clock.advance(3_600_000);
+      bed.delivery.wake();
+      await bed.settled();
+      assert.deepEqual(
+        push.deliveriesTo(s.endpoint).map((d) => parseServerEvent(d.plaintext)?.payload),
+        ["kept"],
+      );
+      assert.equal(push.requestsTo(s.endpoint).length, 3);
+    } finally {
+      await bed.close();
+      await push.close();
+    }
+  });
+});
+
 describe("Web Push subscriptions and keys", () => {
   let bed: DeliveryTestBed;
   let push: FakePushService;

@@ -132,6 +132,45 @@ for (const factory of storageFactories()) {
       }
     });
 
+    it("replays a cache larger than the socket buffers to a slow reader completely and in order", async () => {
+      const channel = "a1b2c3d4_bulk";
+      const payload = "B".repeat(3000);
+      for (let batch = 0; batch < 4; batch++) {
+        await t.storage.insertMessages(
+          Array.from({ length: 500 }, (_, i) => ({ channel, payload: `${batch * 500 + i}:${payload}`, timeMs: Date.now() })),
+        );
+      }
+      const received = await new Promise<string[]>((resolve, reject) => {
+        http
+          .get(`${url}/v1/channels/${channel}/events?since=all`, (response) => {
+            response.pause();
+            let text = "";
+            const payloads: string[] = [];
+            setTimeout(() => response.resume(), 1000);
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => {
+              text += chunk;
+              const parts = text.split("\n\n");
+              text = parts.pop() ?? "";
+              for (const part of parts) {
+                const data = part.split("\n").find((l) => l.startsWith("data: "));
+                if (data !== undefined) payloads.push(JSON.parse(data.slice(6)).payload as string);
+              }
+              if (payloads.length >= 2000) {
+                response.destroy();
+                resolve(payloads);
+              }
+            });
+            response.on("end", () => reject(new Error(`stream ended after ${payloads.length} events`)));
+          })
+          .on("error", reject);
+      });
+      assert.deepEqual(
+        received.map((p) => Number(p.split(":")[0])),
+        Array.from({ length: 2000 }, (_, i) => i),
+      );
+    });
+
     it("only delivers the subscribed channel's messages", async () => {
       const stream = await subscribe(`${url}/v1/channels/a1b2c3d4_mine/events`);
       await post(url, "other", "a1b2c3d4_theirs");

@@ -53,7 +53,7 @@ for (const factory of storageFactories()) {
 
     before(async () => {
       fixture = await factory.create();
-      t = await startTestServer(fixture, { listen: true, config: { bruteForceMaxFailures: 1_000_000 } });
+      t = await startTestServer(fixture, { listen: true, config: { bruteForceMaxFailures: 1_000_000, bruteForceAddressMaxFailures: 0 } });
       await addTestAccount(t.storage, USER, PASSWORD);
     });
     after(async () => {

@@ -57,6 +57,7 @@ export function readServiceAccount(file: string): ServiceAccount {
 /** A failure to get a token: `connection` when the endpoint could not be reached or answered 5xx/429. */
 export class AccessTokenError extends Error {
   override readonly name = "AccessTokenError";
+  readonly code = "FCM_ACCESS_TOKEN";
   constructor(
     message: string,
     readonly kind: "auth" | "connection",

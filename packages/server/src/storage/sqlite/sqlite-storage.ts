@@ -122,6 +122,11 @@ class WriterThread {
     this.#worker.on("exit", () => fail(new Error("the database writer thread stopped")));
   }
 
+  /** Whether the thread stopped; it accepts no more inserts then. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
   insert(messages: readonly NewMessage[], stats: readonly SendStat[]): Promise<number[]> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const seq = ++this.#seq;
@@ -271,7 +276,8 @@ export class SqliteStorage implements Storage {
   async insertMessages(messages: readonly NewMessage[], sendStats: readonly SendStat[] = []): Promise<StoredMessage[]> {
     if (this.#closed) throw new Error("the storage is closed");
     if (!this.#writer.writerThread) return this.insertMessagesSync(messages, sendStats);
-    this.#writerThread ??= new WriterThread(this.#writer);
+    // A writer thread that died (its pending inserts were refused) is replaced on the next insert.
+    if (this.#writerThread?.failed !== false) this.#writerThread = new WriterThread(this.#writer);
     const ids = await this.#writerThread.insert(messages, sendStats);
     return messages.map((m, i) => ({ id: ids[i] as number, channel: m.channel, payload: m.payload, timeMs: m.timeMs }));
   }
