@@ -80,19 +80,31 @@ function failure(signal: AbortSignal, cause: unknown): TransportError {
 /** A {@link Transport} on `node:http` and `node:https`. */
 export function nodeTransport(options: { checkCertificate?: boolean } = {}): Transport {
   const rejectUnauthorized = options.checkCertificate ?? true;
-  return (request, signal) =>
+  const send = (request: PushRequest, signal: AbortSignal, retryStaleSocket: boolean): Promise<PushReply> =>
     new Promise((resolve, reject) => {
       const url = new URL(request.url);
-      const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+      const requestFn = url.protocol === "https:" ? httpsRequest : httpRequest;
       const body = Buffer.from(request.body);
-      const req = send(url, {
+      const req = requestFn(url, {
         method: request.method,
         headers: { ...request.headers, "content-length": String(body.length) },
         rejectUnauthorized,
         signal,
       });
-      req.on("error", (error) => reject(failure(signal, error)));
+      let answered = false;
+      req.on("error", (error) => {
+        // A kept-alive socket the server closed meanwhile (say, across a
+        // restart) fails before any reply: the request never reached the
+        // server, so one immediate retry on a new socket is safe and spares
+        // the caller a retry wait.
+        if (retryStaleSocket && req.reusedSocket && !answered && !signal.aborted) {
+          send(request, signal, false).then(resolve, reject);
+        } else {
+          reject(failure(signal, error));
+        }
+      });
       req.on("response", (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("error", (error) => reject(failure(signal, error)));
@@ -100,6 +112,7 @@ export function nodeTransport(options: { checkCertificate?: boolean } = {}): Tra
       });
       req.end(body);
     });
+  return (request, signal) => send(request, signal, true);
 }
 
 /** A {@link Transport} on a `fetch` implementation. */
