@@ -8,7 +8,7 @@ import { prefixedChannel } from "../protocol/channel.js";
 import { describeResultCode, ResultCode } from "../protocol/codes.js";
 import { type CryptoBackend, type RandomSource, secureRandom } from "../protocol/crypto.js";
 import { InvalidInputError, SendError } from "../protocol/errors.js";
-import { parseReply, serializeFrame } from "../protocol/frame.js";
+import { parseReply, sealedFrameSerializer } from "../protocol/frame.js";
 import { type EnvelopeVersion, type MessageInput, sealMessage, validateMessageInput } from "../protocol/message.js";
 import type { MessageState } from "../protocol/payload.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -182,10 +182,12 @@ export class LightweightPush {
       random: this.#random,
     };
 
+    const toFrame = sealedFrameSerializer(this.#username, this.#password, wireChannel);
+
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted();
       const sealed = await sealMessage(input, this.#nowSeconds(), sealOptions);
-      const frame = serializeFrame({ username: this.#username, password: this.#password, channel: wireChannel, data: sealed.data });
+      const frame = toFrame(sealed.data);
       const code = await this.#attempt(frame, timeoutMs, options.signal);
       if (code === ResultCode.NO_ERROR) return { attempts: attempt, channel: wireChannel, truncated: sealed.truncated };
       const retriesDone = attempt - 1;

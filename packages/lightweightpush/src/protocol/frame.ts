@@ -23,12 +23,29 @@ export interface SendFrame {
   readonly data: string;
 }
 
+/** Everything up to the data value, whose string literal follows. */
+function frameHead(username: string, password: string, channel: string): string {
+  return (
+    `{"username": ${pythonJsonString(username)}, "password": ${pythonJsonString(password)}, ` +
+    `"channel": ${pythonJsonString(channel)}, "version": ${CLIENT_VERSION}, "data": `
+  );
+}
+
 /** Serialises a frame byte for byte as the original client does. */
 export function serializeFrame(frame: SendFrame): string {
-  return (
-    `{"username": ${pythonJsonString(frame.username)}, "password": ${pythonJsonString(frame.password)}, ` +
-    `"channel": ${pythonJsonString(frame.channel)}, "version": ${CLIENT_VERSION}, "data": ${pythonJsonString(frame.data)}}`
-  );
+  return `${frameHead(frame.username, frame.password, frame.channel)}${pythonJsonString(frame.data)}}`;
+}
+
+/**
+ * A serialiser of frames for one account and channel, for `data` sealed by
+ * this library (`sealMessage`, `sealV1`, `sealV2`): base64 or `v2.` plus
+ * base64url, which never needs escaping, so the scan for characters to
+ * escape (a tenth of the cost of a v1 send) is skipped. Byte for byte the
+ * same as {@link serializeFrame} for such data.
+ */
+export function sealedFrameSerializer(username: string, password: string, channel: string): (sealedData: string) => string {
+  const head = frameHead(username, password, channel);
+  return (sealedData) => `${head}"${sealedData}"}`;
 }
 
 /**

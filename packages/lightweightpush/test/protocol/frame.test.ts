@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CLIENT_VERSION, isCompatibleVersion, parseReply, SERVER_VERSION, serializeFrame } from "../../src/protocol/frame.js";
+import { nodeCryptoBackend } from "../../src/client/node-crypto.js";
+import { secureRandom } from "../../src/protocol/crypto.js";
+import {
+  CLIENT_VERSION,
+  isCompatibleVersion,
+  parseReply,
+  SERVER_VERSION,
+  sealedFrameSerializer,
+  serializeFrame,
+} from "../../src/protocol/frame.js";
+import { sealMessage } from "../../src/protocol/message.js";
 
 describe("frame", () => {
   test("is written byte for byte as the original client writes it, version as the float 0.1", () => {
@@ -12,6 +22,24 @@ describe("frame", () => {
     const parsed = JSON.parse(frame) as Record<string, unknown>;
     assert.equal(parsed.version, 0.1);
     assert.equal(parsed.password, 'p"w\\');
+  });
+
+  test("the serialiser for sealed data writes the same bytes as serializeFrame, for v1 and v2 data", async () => {
+    const account = { username: "jürgen@example.org", password: 'p"w\\', channel: "f3f4b468_Kanal" };
+    const toFrame = sealedFrameSerializer(account.username, account.password, account.channel);
+    for (const envelope of [1, 2] as const) {
+      for (const message of ["", "m", "x".repeat(2000), "😀\n".repeat(100)]) {
+        const { data } = await sealMessage({ subject: "s", message, timeTriggered: 1 }, 2, {
+          username: account.username,
+          sharedSecret: "secret",
+          prefixedChannel: account.channel,
+          envelope,
+          crypto: nodeCryptoBackend,
+          random: secureRandom,
+        });
+        assert.equal(toFrame(data), serializeFrame({ ...account, data }));
+      }
+    }
   });
 
   test("the reference server (0.101) accepts our version and refuses other first decimals", () => {

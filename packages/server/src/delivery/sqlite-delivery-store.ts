@@ -47,6 +47,9 @@ export function openSqliteDeliveryStore(options: SqliteDeliveryStoreOptions): Sq
     // loss can only roll back recent outbox changes together with the cursor, which repeats a delivery
     // at worst and never loses one: the messages themselves are committed with FULL by the storage.
     db.pragma("synchronous = NORMAL");
+    // Checkpoints copy the WAL into the database and fsync it: leave them to the storage's writer
+    // thread, whose commits fill the WAL anyway, instead of stalling the event loop here.
+    db.pragma("wal_autocheckpoint = 0");
     db.pragma("foreign_keys = ON");
     const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'delivery_outbox'").get();
     if (table === undefined) throw new Error(`database ${options.path} lacks the delivery tables (migration 2 not applied)`);

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { LightweightPush } from "lightweightpush";
 import { ResultCode } from "lightweightpush/protocol";
+import { createDeliveryExtension } from "../../src/delivery/index.js";
 import { createServiceAccount, FakeFcm, type FcmFailure, type TestServiceAccount } from "../fixtures/fake-fcm.js";
+import { startTestServer, type TestServer } from "../helpers/test-server.js";
 import { DeliveryTestBed, fakeEnvelope, PASSWORD, SHARED_SECRET, USERNAME } from "./delivery-harness.js";
 
 const PROJECT = "lwp-test-project";
@@ -204,6 +206,47 @@ describe("FCM delivery: tokens and retries", () => {
       assert.equal(await store.countOutbox("fcm"), 0);
       await store.close();
     } finally {
+      await bed.close();
+      await fake.close();
+    }
+  });
+
+  test("an attempt cut short by a crash is taken over by the next server once its lease ends, delivering once", async () => {
+    const bed = await DeliveryTestBed.create();
+    const account = createServiceAccount(bed.fixture.dataDir, PROJECT);
+    const fake = await FakeFcm.start({ projectId: PROJECT, serviceAccount: account });
+    let second: TestServer | undefined;
+    try {
+      // The first server's attempt never gets an answer: as if it died mid-request.
+      await bed.start(fcmConfig(account, fake));
+      fake.answerNext({ failure: "hang" });
+      assert.equal(await bed.sendRaw(CHANNEL, "survivor"), 0);
+      await fake.waitFor(() => fake.requests.length === 1);
+
+      const takeover = createDeliveryExtension({ clock: bed.clock, requestTimeoutMs: 10_000 });
+      second = await startTestServer(bed.fixture, {
+        config: fcmConfig(account, fake),
+        deps: { extensions: [takeover], now: bed.clock.now },
+        listen: true,
+      });
+      await takeover.settled();
+      assert.equal(fake.requests.length, 1, "the claimed row is not taken while its lease runs");
+
+      // Lease: twice the request timeout plus a minute.
+      bed.clock.advance(2 * 10_000 + 60_000);
+      await fake.waitFor(() => fake.accepted.length === 1);
+      await takeover.settled();
+      fake.releaseHung();
+      await bed.stop();
+      assert.deepEqual(
+        fake.accepted.map((m) => m.payload),
+        ["survivor"],
+      );
+      const store = bed.openStore();
+      assert.equal(await store.countOutbox("fcm"), 0);
+      await store.close();
+    } finally {
+      await second?.close();
       await bed.close();
       await fake.close();
     }
