@@ -21,8 +21,8 @@ _ci_as_pg() {
 
 start_ci_services() {
   mkdir -p "$CI_SERVICES_DIR"
-  # Only what this call starts is stopped by stop_ci_services.
-  CI_SERVICES_STARTED_PG="" CI_SERVICES_STARTED_REDIS=""
+  # Only what this shell started is stopped by stop_ci_services.
+  CI_SERVICES_STARTED_PG="${CI_SERVICES_STARTED_PG:-}" CI_SERVICES_STARTED_REDIS="${CI_SERVICES_STARTED_REDIS:-}"
   local pgbin
   pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   if [ -z "$pgbin" ] && command -v pg_ctl >/dev/null; then pgbin=$(dirname "$(command -v pg_ctl)"); fi
@@ -61,7 +61,7 @@ start_ci_services() {
   return 0
 }
 
-# Stops the services the last start_ci_services started (not ones it found running).
+# Stops the services start_ci_services started in this shell (not ones it found running).
 stop_ci_services() {
   if [ -n "${CI_SERVICES_STARTED_PG:-}" ] && [ -n "${LWP_TEST_PG_DATA:-}" ]; then
     _ci_as_pg "$LWP_TEST_PG_CTL" -D "$LWP_TEST_PG_DATA" -m fast stop >/dev/null 2>&1

@@ -5,7 +5,7 @@
 //
 //   node packages/server/bench/shared-state-bench.mjs [--database-url URL] [--redis-url URL]
 //        [--duration-seconds 10] [--connections 50] [--subscribers 1000] [--messages 1000]
-//        [--messages-per-second 100] [--skip-sqlite] [--skip-sse]
+//        [--messages-per-second 100] [--skip-sqlite] [--skip-sse] [--subscribe-on-sender]
 //
 // URLs default to LWP_TEST_DATABASE_URL / LWP_TEST_REDIS_URL
 // (`source scripts/ci-services.sh && start_ci_services`). Each run uses a fresh
@@ -42,6 +42,7 @@ const { values: opts } = parseArgs({
     "messages-per-second": { type: "string", default: "100" },
     "skip-sqlite": { type: "boolean", default: false },
     "skip-sse": { type: "boolean", default: false },
+    "subscribe-on-sender": { type: "boolean", default: false },
     serve: { type: "string" },
   },
 });
@@ -240,7 +241,9 @@ async function sharedRun(databaseUrl, redisUrl) {
     const a = await startChild({ dataDir: join(dataDir, "a"), databaseUrl: url.toString(), redisUrl });
     const b = await startChild({ dataDir: join(dataDir, "b"), databaseUrl: url.toString(), redisUrl });
     try {
-      return await measure("PostgreSQL + Redis, send to A, subscribers on B", a.url, b.url);
+      return opts["subscribe-on-sender"]
+        ? await measure("PostgreSQL + Redis, send to A, subscribers on A", a.url, a.url)
+        : await measure("PostgreSQL + Redis, send to A, subscribers on B", a.url, b.url);
     } finally {
       await Promise.all([stopChild(a.child), stopChild(b.child)]);
     }

@@ -85,6 +85,7 @@ export const nodeCryptoBackend: CryptoBackend = {
   async aesCbcEncryptNoPadding(key, iv, plaintext) {
     return cbcEncrypt(key, iv, plaintext);
   },
+  aesCbcEncryptNoPaddingSync: cbcEncrypt,
   async aesCbcDecryptNoPadding(key, iv, ciphertext) {
     const decipher = createDecipheriv("aes-256-cbc", keyObject(key), iv).setAutoPadding(false);
     return finish(decipher.update(ciphertext), decipher.final());

@@ -21,6 +21,16 @@ function v1Key(sharedSecret: string, crypto: CryptoBackend): Promise<Uint8Array>
   return keys.get(sharedSecret, () => crypto.sha256(utf8(sharedSecret)));
 }
 
+/** nonce || json || spaces, a whole number of blocks. */
+function v1Plaintext(payloadJson: string, nonce: Uint8Array): Uint8Array {
+  const unpadded = NONCE_LENGTH + payloadJson.length;
+  const plaintext = new Uint8Array(Math.ceil(unpadded / BLOCK) * BLOCK);
+  plaintext.set(nonce);
+  writeAscii(payloadJson, plaintext, NONCE_LENGTH);
+  plaintext.fill(SPACE, unpadded);
+  return plaintext;
+}
+
 /**
  * Encrypts a serialised payload (pure ASCII JSON) into the v1 `data`
  * string: `base64(iv || AES-256-CBC(nonce || json || spaces))`.
@@ -28,14 +38,21 @@ function v1Key(sharedSecret: string, crypto: CryptoBackend): Promise<Uint8Array>
 export async function sealV1(payloadJson: string, sharedSecret: string, crypto: CryptoBackend, random: RandomSource): Promise<string> {
   const key = await v1Key(sharedSecret, crypto);
   const iv = random(IV_LENGTH);
-  const nonce = random(NONCE_LENGTH);
-  const unpadded = NONCE_LENGTH + payloadJson.length;
-  const plaintext = new Uint8Array(Math.ceil(unpadded / BLOCK) * BLOCK);
-  plaintext.set(nonce);
-  writeAscii(payloadJson, plaintext, NONCE_LENGTH);
-  plaintext.fill(SPACE, unpadded);
-  const ciphertext = await crypto.aesCbcEncryptNoPadding(key, iv, plaintext);
-  return toBase64(concatBytes(iv, ciphertext));
+  const plaintext = v1Plaintext(payloadJson, random(NONCE_LENGTH));
+  return toBase64(concatBytes(iv, await crypto.aesCbcEncryptNoPadding(key, iv, plaintext)));
+}
+
+/**
+ * {@link sealV1} without a promise, when the key is already derived and the
+ * backend encrypts synchronously; otherwise `undefined` (use `sealV1`).
+ * Same randomness draws in the same order, same result.
+ */
+export function sealV1Now(payloadJson: string, sharedSecret: string, crypto: CryptoBackend, random: RandomSource): string | undefined {
+  const key = keys.peek(sharedSecret);
+  if (key === undefined || crypto.aesCbcEncryptNoPaddingSync === undefined) return undefined;
+  const iv = random(IV_LENGTH);
+  const plaintext = v1Plaintext(payloadJson, random(NONCE_LENGTH));
+  return toBase64(concatBytes(iv, crypto.aesCbcEncryptNoPaddingSync(key, iv, plaintext)));
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { assertValidChannel } from "./channel.js";
 import type { CryptoBackend, RandomSource } from "./crypto.js";
-import { openV1, sealV1 } from "./envelope-v1.js";
+import { openV1, sealV1, sealV1Now } from "./envelope-v1.js";
 import { isV2, newMessageId, openV2, sealV2 } from "./envelope-v2.js";
 import { InvalidInputError } from "./errors.js";
 import { assertValidState, assertValidUnixSeconds, type MessageState, type PushPayload, serializePayload } from "./payload.js";
@@ -91,7 +91,9 @@ export async function sealMessage(input: MessageInput, timeSent: number, options
     return { data, truncated };
   }
   const { truncated, json } = buildPayload(input, timeSent);
-  return { data: await sealV1(json, options.sharedSecret, options.crypto, options.random), truncated };
+  // Once the key is cached, node:crypto seals without awaiting anything.
+  const data = sealV1Now(json, options.sharedSecret, options.crypto, options.random);
+  return { data: data ?? (await sealV1(json, options.sharedSecret, options.crypto, options.random)), truncated };
 }
 
 /** What a receiver needs to open messages of one account. */

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { nodeCryptoBackend } from "../../src/client/node-crypto.js";
 import { secureRandom, webCryptoBackend } from "../../src/protocol/crypto.js";
 import { fromHex } from "../../src/protocol/encoding.js";
-import { openV1, sealV1 } from "../../src/protocol/envelope-v1.js";
+import { openV1, sealV1, sealV1Now } from "../../src/protocol/envelope-v1.js";
 import { DecryptionFailedError } from "../../src/protocol/errors.js";
 import { openMessage } from "../../src/protocol/message.js";
 import { type PushPayload, serializePayload } from "../../src/protocol/payload.js";
@@ -59,6 +60,17 @@ describe("envelope v1", () => {
       });
     }
   }
+
+  test("the promise-free path seals exactly as sealV1, and only once the key is derived, on a synchronous backend", async () => {
+    const secret = `fresh ${randomUUID()}`;
+    const json = serializePayload(sample);
+    const fixed = (length: number) => new Uint8Array(length).fill(length);
+    assert.equal(sealV1Now(json, secret, nodeCryptoBackend, fixed), undefined, "key not derived yet");
+    const viaPromise = await sealV1(json, secret, nodeCryptoBackend, fixed);
+    assert.equal(sealV1Now(json, secret, nodeCryptoBackend, fixed), viaPromise);
+    assert.equal(sealV1Now(json, secret, webCrypto, fixed), undefined, "WebCrypto has no synchronous cipher");
+    assert.deepEqual(await openV1(viaPromise, secret, webCrypto), sample);
+  });
 
   test("a wrong secret, bad base64, a wrong length or garbage fail with the one opaque error", async () => {
     const data = await sealV1(serializePayload(sample), SECRET, nodeCryptoBackend, secureRandom);

@@ -51,10 +51,11 @@ interface CacheEntry {
 /**
  * Checks (username, password) pairs.
  *
- * The account row is read on every call, so a password change or a
- * disable made by another process (the `user` command) takes effect at
- * once: a cache entry counts only while the stored hash is the one it was
- * verified against and the account is active. The cache holds an HMAC of
+ * The account row is read for every request (requests arriving in the
+ * same event-loop turn share the read), so a password change or a disable
+ * made by another process (the `user` command) takes effect at once: a
+ * cache entry counts only while the stored hash is the one it was verified
+ * against and the account is active. The cache holds an HMAC of
  * the password under a random per-process key, never the password.
  *
  * @example
@@ -67,6 +68,7 @@ export class Authenticator {
   readonly #macKey = randomBytes(32);
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<boolean>>();
+  readonly #turnAccounts = new Map<string, Promise<Account | undefined>>();
   readonly #maxCacheEntries: number;
   #dummyHash: Promise<string> | undefined;
 
@@ -90,7 +92,7 @@ export class Authenticator {
       return { ok: false, failure: "blocked", blockedNow: false };
     }
 
-    const account = await this.#options.storage.getAccount(username);
+    const account = await this.#readAccount(username);
     const mac = this.#mac(username, password);
     if (account?.active === true && this.#cacheHit(username, mac, account.passwordHash)) return { ok: true, account };
 
@@ -125,6 +127,21 @@ export class Authenticator {
   /** Forgets every remembered password (e.g. after an administrative change in this process). */
   clearCache(): void {
     this.#cache.clear();
+  }
+
+  /**
+   * The account row, read once per event-loop turn and account: requests
+   * parsed in the same turn share one read, which is as fresh as a read per
+   * request (they are microseconds apart) and saves most reads under load.
+   */
+  #readAccount(username: string): Promise<Account | undefined> {
+    let read = this.#turnAccounts.get(username);
+    if (read === undefined) {
+      if (this.#turnAccounts.size === 0) setImmediate(() => this.#turnAccounts.clear());
+      read = this.#options.storage.getAccount(username);
+      this.#turnAccounts.set(username, read);
+    }
+    return read;
   }
 
   #mac(username: string, password: string): Buffer {

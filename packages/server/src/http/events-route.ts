@@ -6,6 +6,7 @@
  * @module
  */
 import type { ServerResponse } from "node:http";
+import type { Writable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ReadAuthorizer, ServerContext } from "../extension.js";
 import type { BusMessage } from "../fanout/bus.js";
@@ -52,15 +53,27 @@ export function parseStreamStart(lastEventId: string | undefined, since: string 
   return n >= SINCE_TIME_THRESHOLD ? { kind: "since-time", timeMs: n * 1000 } : { kind: "after-id", id: n };
 }
 
-// Every subscriber of a channel gets the same message object in turn: format it once, not once per subscriber.
-let lastFormatted: { message: StoredMessage; text: string } | undefined;
+/** One event, as text and as an HTTP/1.1 chunk ready to be written to many sockets. */
+interface FramedEvent {
+  readonly text: string;
+  readonly chunk: Buffer;
+}
+
+// Every subscriber of a channel gets the same message object in turn: frame it once, not once per subscriber.
+let lastFramed: { message: StoredMessage; framed: FramedEvent } | undefined;
+
+function framedEvent(message: StoredMessage): FramedEvent {
+  if (lastFramed?.message === message) return lastFramed.framed;
+  const text = formatEvent(message);
+  const body = Buffer.from(text, "utf8");
+  const framed = { text, chunk: Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from("\r\n")]) };
+  lastFramed = { message, framed };
+  return framed;
+}
 
 /** One `message` event in SSE framing. */
 export function formatMessageEvent(message: StoredMessage): string {
-  if (lastFormatted?.message === message) return lastFormatted.text;
-  const text = formatEvent(message);
-  lastFormatted = { message, text };
-  return text;
+  return framedEvent(message).text;
 }
 
 function formatEvent(message: StoredMessage): string {
@@ -74,7 +87,7 @@ function formatEvent(message: StoredMessage): string {
 }
 
 /** Resolves when `res` drained or closed. */
-function drained(res: ServerResponse): Promise<void> {
+function drained(res: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off("drain", done);
@@ -124,11 +137,15 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         "cache-control": "no-cache, no-transform",
         "x-accel-buffering": "no",
       });
-      // Something to read at once, so clients and proxies see the stream is open.
-      res.write(": connected\n\n");
+      // Headers go out now, so that events may follow as raw chunks at any time.
+      res.flushHeaders();
       streams.add(res);
       metrics.streamsOpened++;
 
+      // With chunked encoding (every HTTP/1.1 client), events go to the socket as ready-made chunks: one
+      // shared buffer per message instead of a framing, a cork and a copy per subscriber.
+      const socket = res.chunkedEncoding ? res.socket : null;
+      const out = socket ?? res;
       let closed = false;
       let lastSentId = start.kind === "after-id" ? start.id : 0;
       let replaying = start.kind !== "live";
@@ -137,10 +154,12 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       const write = (message: StoredMessage, live: boolean): void => {
         if (closed || message.id <= lastSentId) return;
         lastSentId = message.id;
-        res.write(formatMessageEvent(message));
+        const framed = framedEvent(message);
+        if (socket !== null) socket.write(framed.chunk);
+        else res.write(framed.text);
         metrics.eventsDelivered++;
         if (live) metrics.observeDeliveryLatency((context.now() - message.timeMs) / 1000);
-        if (live && res.writableLength > MAX_BUFFERED_BYTES) {
+        if (live && out.writableLength > MAX_BUFFERED_BYTES) {
           request.log.warn({ channel }, "subscriber too slow: disconnecting");
           res.destroy();
         }
@@ -166,6 +185,8 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         void unsubscribe();
         return;
       }
+      // Written once the subscription is active: a client that waits for it misses no live message.
+      res.write(": connected\n\n");
       const heartbeat = setInterval(() => {
         if (!closed) res.write(": heartbeat\n\n");
       }, config.heartbeatIntervalMs);
@@ -189,7 +210,7 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
             const page = await storage.listMessages(channel, query);
             for (const message of page) write(message, false);
             // A long replay goes at the subscriber's pace instead of piling up in memory.
-            if (res.writableNeedDrain && !closed) await drained(res);
+            if (out.writableNeedDrain && !closed) await drained(out);
             if (page.length < REPLAY_PAGE) break;
             query = { afterId: lastSentId, limit: REPLAY_PAGE };
           }

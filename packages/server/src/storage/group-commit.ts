@@ -132,9 +132,15 @@ export class GroupCommitter {
       (error: unknown) => ({ ok: false, error }),
     );
     this.#tail = this.#tail.then(async () => {
-      this.#finish(batch, await outcome);
-      this.#inFlight--;
-      this.#schedule();
+      try {
+        this.#finish(batch, await outcome);
+      } catch {
+        // Only onCommitted can throw here, and its senders are answered regardless (finally in #finish);
+        // swallowing keeps the chain alive for the batches behind this one.
+      } finally {
+        this.#inFlight--;
+        this.#schedule();
+      }
     });
     // More queued than one batch takes: start the next one too, if the pipeline allows.
     this.#schedule();

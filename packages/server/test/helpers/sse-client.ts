@@ -25,7 +25,10 @@ export interface SseSubscription {
   close(): void;
 }
 
-/** Opens `url` as an event stream; resolves once the response headers arrived. */
+/**
+ * Opens `url` as an event stream; resolves once the server confirmed the
+ * subscription (its `: connected` comment), or at once for a non-200 answer.
+ */
 export function subscribe(url: string, options: { lastEventId?: string } = {}): Promise<SseSubscription> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: "text/event-stream" };
@@ -56,7 +59,7 @@ export function subscribe(url: string, options: { lastEventId?: string } = {}): 
       response.on("error", () => {
         ended = true;
       });
-      resolve({
+      const subscription: SseSubscription = {
         status: response.statusCode ?? 0,
         headers: response.headers,
         events,
@@ -65,7 +68,16 @@ export function subscribe(url: string, options: { lastEventId?: string } = {}): 
         ended: () => ended,
         waitForEvents: (count, timeoutMs = 20_000) => waitFor(() => events.length >= count && events, timeoutMs),
         close: () => request.destroy(),
-      });
+      };
+      if (response.statusCode !== 200) resolve(subscription);
+      else {
+        const confirmed = setInterval(() => {
+          if (comments.includes(": connected") || ended) {
+            clearInterval(confirmed);
+            resolve(subscription);
+          }
+        }, 5);
+      }
     });
     request.on("error", reject);
   });

@@ -32,7 +32,12 @@ export async function migratePostgres(
   // Session lock (not transaction-level): it must span several transactions.
   await client.query("SELECT pg_advisory_lock(hashtext($1))", [lockName(schema)]);
   try {
-    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+    if (schema !== undefined) {
+      // Looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the
+      // schema exists, which an operator who created the schema for us may not have granted.
+      const { rows } = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
+      if (rows.length === 0) await client.query(`CREATE SCHEMA ${quoteIdentifier(schema)}`);
+    }
     await client.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL, applied_at_ms bigint NOT NULL)",
     );

@@ -149,10 +149,9 @@ export class PostgresStorage implements Storage {
     if (messages.length === 0 && sendStats.length === 0) return [];
     // One statement is one transaction and one round trip: the counter update
     // (which holds the row lock until commit), the messages and the statistics.
-    // Measured on the 2-core test machine: ~1,600-2,000 commits/s whatever the
-    // concurrency (an advisory lock plus a sequence: ~1,200-1,600; an
-    // unserialised sequence, which can break Last-Event-ID resume: ~2,400-10,000),
-    // so batches of 16 already carry 20,000-30,000 messages/s.
+    // The price of the order is that inserts do not overlap (bench/postgres-id-order-bench.mjs on the
+    // 2-core test machine: 400-2,000 commits/s, an unordered sequence 2,200-10,000); group commit makes
+    // that 10,000-30,000 messages/s with batches of 16.
     const { rows } = await this.#pool.query<{ last_id: string }>({
       name: "lwp-insert-messages",
       text: `WITH counter AS (
