@@ -7,6 +7,7 @@
 import { prefixedChannel } from "../protocol/channel.js";
 import { describeResultCode, ResultCode } from "../protocol/codes.js";
 import { type CryptoBackend, type RandomSource, secureRandom } from "../protocol/crypto.js";
+import { newMessageId } from "../protocol/envelope-v2.js";
 import { InvalidInputError, SendError } from "../protocol/errors.js";
 import { parseReply, sealedFrameSerializer } from "../protocol/frame.js";
 import { type EnvelopeVersion, type MessageInput, sealMessage, validateMessageInput } from "../protocol/message.js";
@@ -180,6 +181,8 @@ export class LightweightPush {
       envelope: this.#envelope,
       crypto: this.#crypto,
       random: this.#random,
+      // One id for all attempts: receivers drop a retry whose earlier attempt got through.
+      messageId: this.#envelope === 2 ? newMessageId(this.#random) : undefined,
     };
 
     const toFrame = sealedFrameSerializer(this.#username, this.#password, wireChannel);

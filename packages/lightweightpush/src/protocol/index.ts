@@ -18,7 +18,7 @@ export type { CryptoBackend, RandomSource } from "./crypto.js";
 export { secureRandom, webCryptoBackend } from "./crypto.js";
 export { fromBase64, fromBase64Url, fromHex, toBase64, toBase64Url, toHex } from "./encoding.js";
 export { openV1, sealV1 } from "./envelope-v1.js";
-export { deriveV2Key, isV2, openV2, sealV2, V2_PBKDF2_ITERATIONS, V2_PREFIX } from "./envelope-v2.js";
+export { deriveV2Key, isV2, newMessageId, openV2, sealV2, V2_PBKDF2_ITERATIONS, V2_PREFIX } from "./envelope-v2.js";
 export * from "./errors.js";
 export * from "./frame.js";
 export * from "./message.js";

@@ -64,6 +64,13 @@ export interface SealOptions {
   readonly envelope: EnvelopeVersion;
   readonly crypto: CryptoBackend;
   readonly random: RandomSource;
+  /**
+   * Envelope v2: the payload id. Pass the same id for every attempt of one
+   * message, so that a receiver drops a retry whose first attempt did
+   * arrive after all.
+   * @default a fresh id per call
+   */
+  readonly messageId?: string | undefined;
 }
 
 /** A sealed message, ready to be framed. */
@@ -73,12 +80,12 @@ export interface SealedMessage {
 }
 
 /**
- * Seals one attempt of a message. Each call draws fresh randomness (IV,
- * nonce, and for v2 the message id).
+ * Seals one attempt of a message. Each call draws a fresh IV or nonce
+ * (and, unless given, a fresh v2 message id).
  */
 export async function sealMessage(input: MessageInput, timeSent: number, options: SealOptions): Promise<SealedMessage> {
   if (options.envelope === 2) {
-    const { payload, truncated, json } = buildPayload(input, timeSent, newMessageId(options.random));
+    const { payload, truncated, json } = buildPayload(input, timeSent, options.messageId ?? newMessageId(options.random));
     const data = await sealV2(
       payload,
       options.sharedSecret,

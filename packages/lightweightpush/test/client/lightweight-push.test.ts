@@ -248,7 +248,7 @@ describe("LightweightPush.sendMsg", () => {
     });
   });
 
-  test("envelope 2: the frame carries v2 data that opens on the prefixed channel, fresh per attempt", async () => {
+  test("envelope 2: the frame carries v2 data that opens on the prefixed channel, fresh per attempt, one id per message", async () => {
     await withServer([code(10), OK], async (server) => {
       const clock = new ManualClock(START_MS);
       await client(server, clock, { envelope: 2 }).sendMsg("Door", "Opened", "MyChannel", { state: 1 });
@@ -266,6 +266,11 @@ describe("LightweightPush.sendMsg", () => {
           { sbj: "Door", msg: "Opened", tt: 1764860000, is_sa: true, st: 1, ts: 1764860005 },
         ],
       );
+      // A receiver that saw the first attempt drops the retry by its id.
+      assert.match(opened[0]?.id ?? "", /^[0-9a-f]{32}$/);
+      assert.equal(opened[1]?.id, opened[0]?.id);
+      const frames = server.requests.map((request) => request.frame);
+      assert.notEqual(frames[0], frames[1], "each attempt is sealed with a fresh nonce");
     });
   });
 
