@@ -55,12 +55,15 @@ describe("PostgreSQL storage shared by several instances", () => {
       const read = (async () => {
         // Exactly what an SSE subscriber does with Last-Event-ID: ask for everything after the last id seen.
         let lastId = 0;
-        while (writing || seen.length < perWriter * writers.length) {
+        const readPage = async (): Promise<number> => {
           const page = await reader.listMessages(channel, { afterId: lastId, limit: 50 });
           for (const m of page) seen.push(m);
           if (page.length > 0) lastId = page[page.length - 1]!.id;
-          else if (!writing) break;
-        }
+          return page.length;
+        };
+        while (writing) await readPage();
+        // Every write is acknowledged now: reads started from here on see all of them.
+        while ((await readPage()) > 0) {}
       })();
       const acknowledged: StoredMessage[] = [];
       await Promise.all(

@@ -328,3 +328,24 @@ export async function startConfiguredServer(
   const url = await server.listen();
   return { server, url, logs, close: () => server.close() };
 }
+
+/**
+ * Waits until `subscriber` has every payload of `acknowledged`, then checks
+ * it got none twice and in id order. Messages beyond `acknowledged` are
+ * allowed: a commit whose answer was lost (connection cut after COMMIT) is
+ * answered with a retryable code, yet cached and delivered.
+ */
+export async function assertReceivedAll(subscriber: ResumingSubscriber, acknowledged: readonly string[]): Promise<void> {
+  const missing = (): string[] => {
+    const received = new Set(subscriber.events.map((e) => e.payload));
+    return acknowledged.filter((p) => !received.has(p));
+  };
+  await waitFor(() => missing().length === 0).catch(() => {
+    throw new Error(`subscriber lacks ${missing().length} acknowledged messages, e.g. ${missing().slice(0, 5).join(", ")}`);
+  });
+  const ids = subscriber.events.map((e) => e.id);
+  if (new Set(ids).size !== ids.length) throw new Error("a message was delivered twice");
+  for (let i = 1; i < ids.length; i++) {
+    if (ids[i]! <= ids[i - 1]!) throw new Error(`ids out of order: ${ids[i - 1]} then ${ids[i]}`);
+  }
+}
