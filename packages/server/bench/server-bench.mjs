@@ -13,6 +13,7 @@
 //    send request to receipt at every subscriber, and the server's own
 //    acceptance-to-write histogram.
 import { fork } from "node:child_process";
+import { closeSync, fdatasyncSync, openSync, writeSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
@@ -142,6 +143,25 @@ function getText(url) {
   });
 }
 
+/** Median time of a 4 KiB append plus fdatasync in `file`, ms. */
+function fdatasyncLatencyMs(file) {
+  const fd = openSync(file, "w");
+  const block = Buffer.alloc(4096, 1);
+  const times = [];
+  try {
+    for (let i = 0; i < 200; i++) {
+      writeSync(fd, block);
+      const start = performance.now();
+      fdatasyncSync(fd);
+      times.push(performance.now() - start);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  times.sort((a, b) => a - b);
+  return percentile(times, 50);
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -166,6 +186,12 @@ async function main() {
 
   const dataDir = await mkdtemp(join(tmpdir(), "lwp-bench-"));
   try {
+    // Every accepted send waits for an fdatasync of the WAL, so the disk's sync latency bounds the rate at a
+    // fixed number of connections: each waits on average for half a running commit and then its own.
+    const syncMs = fdatasyncLatencyMs(join(dataDir, "sync-probe"));
+    console.log(
+      `disk fdatasync:           p50 ${syncMs.toFixed(2)} ms -> durable-send ceiling at ${connections} connections ~ ${(connections / ((1.5 * syncMs) / 1000)).toFixed(0)}/s`,
+    );
     const push = await startChild("push", dataDir);
     const body = new URLSearchParams({
       data: frame(

@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { Authenticator } from "./auth/authenticator.js";
 import { type Counters, MemoryCounters, type NowMs } from "./auth/counters.js";
 import { RedisCounters } from "./auth/redis-counters.js";
@@ -152,6 +152,9 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     failureWindowMs: config.bruteForceWindowSeconds * 1000,
     blockMs: config.bruteForceBlockSeconds * 1000,
     addressMaxFailures: config.bruteForceAddressMaxFailures,
+    onVerification: () => {
+      metrics.passwordVerifications++;
+    },
     dummyHashCost: config.bcryptCost,
   });
   void authenticator.warmUp();
@@ -216,6 +219,3 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     close,
   };
 }
-
-/** Re-exported so that callers can type their logger-taking helpers. */
-export type { FastifyBaseLogger };

@@ -26,6 +26,8 @@ export interface AuthenticatorOptions {
   readonly addressMaxFailures?: number;
   /** Cost of the dummy hash verified for unknown accounts; match the real hashes' cost. */
   readonly dummyHashCost: number;
+  /** Called for every bcrypt verification actually run (for metrics). */
+  readonly onVerification?: () => void;
   /**
    * Most remembered accounts; the oldest entries are forgotten beyond it.
    * @default 10000
@@ -173,6 +175,7 @@ export class Authenticator {
     const key = `${username}\u0000${mac.toString("base64")}\u0000${passwordHash}`;
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
+      this.#options.onVerification?.();
       pending = verifyPassword(password, passwordHash).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }

@@ -136,6 +136,8 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache, no-transform",
         "x-accel-buffering": "no",
+        // Reading needs no credentials, so any origin may read (a web app hosted elsewhere, too).
+        "access-control-allow-origin": "*",
       });
       // Headers go out now, so that events may follow as raw chunks at any time.
       res.flushHeaders();

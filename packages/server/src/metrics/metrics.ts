@@ -24,6 +24,8 @@ export class ServerMetrics {
   rateLimited = 0;
   /** Addresses blocked by the brute-force guard. */
   bruteForceBlocks = 0;
+  /** bcrypt verifications run (cache misses and failures; a busy sender should not add to it). */
+  passwordVerifications = 0;
   /** SSE connections opened since start. */
   streamsOpened = 0;
   /** Messages written to SSE streams (live and replayed). */
@@ -66,6 +68,8 @@ export class ServerMetrics {
     lines.push(`lwp_rate_limited_total ${this.rateLimited}`);
     metric("lwp_brute_force_blocks_total", "counter", "Account and address pairs blocked after failed logins.");
     lines.push(`lwp_brute_force_blocks_total ${this.bruteForceBlocks}`);
+    metric("lwp_password_verifications_total", "counter", "bcrypt verifications run (remembered passwords skip them).");
+    lines.push(`lwp_password_verifications_total ${this.passwordVerifications}`);
     metric("lwp_subscribers", "gauge", "Open SSE subscriptions.");
     lines.push(`lwp_subscribers ${gauges.subscribers}`);
     metric("lwp_pending_commits", "gauge", "Messages waiting for their database transaction.");

@@ -86,7 +86,7 @@ export class GroupCommitter {
     });
   }
 
-  /** Messages waiting for a transaction or in one. */
+  /** Messages waiting for their transaction to start. */
   get pending(): number {
     return this.#queue.length;
   }

@@ -63,6 +63,7 @@ for (const factory of storageFactories()) {
       const stream = await subscribe(`${url}/v1/channels/${CHANNEL}/events`);
       assert.equal(stream.status, 200);
       assert.match(String(stream.headers["content-type"]), /^text\/event-stream/);
+      assert.equal(stream.headers["access-control-allow-origin"], "*");
       assert.equal(await post(url, "live-1"), '{"Code": 0}');
       const [event] = await stream.waitForEvents(1);
       assert.ok(event);

@@ -202,6 +202,24 @@ for (const factory of storageFactories()) {
       assert.equal((await send(t, bob("new pw"), { address: "192.0.2.52" })).body, '{"Code": 0}');
     });
 
+    it("runs bcrypt once for a busy sender, and again only after a password change or past the cache time", async () => {
+      await addTestAccount(t.storage, "erin@example.org", "erin pw");
+      const verifications = async () => {
+        const body = (await t.server.app.inject({ method: "GET", url: "/metrics" })).body;
+        return Number(/^lwp_password_verifications_total (\d+)$/m.exec(body)?.[1]);
+      };
+      const erin = (password: string) => frame({ username: "erin@example.org", password });
+      const before = await verifications();
+      for (let i = 0; i < 20; i++) assert.equal((await send(t, erin("erin pw"), { address: "192.0.2.60" })).body, '{"Code": 0}');
+      assert.equal(await verifications(), before + 1);
+      await t.storage.setPasswordHash("erin@example.org", await hashPassword("erin new", 4));
+      for (let i = 0; i < 5; i++) assert.equal((await send(t, erin("erin new"), { address: "192.0.2.60" })).body, '{"Code": 0}');
+      assert.equal(await verifications(), before + 2);
+      clock.advance(301_000);
+      assert.equal((await send(t, erin("erin new"), { address: "192.0.2.60" })).body, '{"Code": 0}');
+      assert.equal(await verifications(), before + 3);
+    });
+
     it("verifies $2y$ hashes made by PHP like $2b$ hashes", async () => {
       const hash = await hashPassword("php pw", 4);
       await t.storage.addAccount({ username: "php@example.org", passwordHash: `$2y$${hash.slice(4)}`, createdAtMs: 0 });

@@ -40,7 +40,9 @@ export function createPostgresPool(options: PostgresPoolOptions): { pool: pg.Poo
     connectionString,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    // TCP keepalive from 10 s of silence, so a connection to a vanished host is noticed long before the OS default of 2 h.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: "lightweight-push-server",
     ...(schema === undefined ? {} : { options: `-c search_path=${quoteIdentifier(schema)}` }),
   });

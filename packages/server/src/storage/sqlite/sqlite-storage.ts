@@ -65,7 +65,8 @@ interface MessageRow {
  * const storage = openSqliteStorage({ path: join(dataDir, SQLITE_FILE_NAME) });
  */
 export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
-  mkdirSync(dirname(options.path), { recursive: true });
+  // Private: the database holds password hashes.
+  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
   const db = new Database(options.path);
   try {
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
