@@ -167,6 +167,12 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+function rejectedTotal(text) {
+  let sum = 0;
+  for (const line of text.split("\n")) if (line.startsWith("lwp_messages_rejected_total{")) sum += Number(line.split(" ")[1]);
+  return sum;
+}
+
 function metricValue(text, name) {
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   return line === undefined ? 0 : Number(line.split(" ")[1]);
@@ -209,8 +215,8 @@ async function main() {
       connections,
       duration: 2,
     });
-    const before = metricValue(await getText(`${push.url}/metrics`), "lwp_messages_accepted_total");
-    const started = Date.now();
+    const metricsBefore = await getText(`${push.url}/metrics`);
+    const before = metricValue(metricsBefore, "lwp_messages_accepted_total");
     const sendResult = await cannon({
       url: `${push.url}/push/send.php`,
       method: "POST",
@@ -219,12 +225,12 @@ async function main() {
       connections,
       duration: durationSeconds,
     });
-    const elapsedSeconds = (Date.now() - started) / 1000;
     const metrics = await getText(`${push.url}/metrics`);
     const accepted = metricValue(metrics, "lwp_messages_accepted_total") - before;
+    const rejected = rejectedTotal(metrics) - rejectedTotal(metricsBefore);
     const rate = sendResult.requests.average;
     console.log(
-      `authenticated sends:      ${rate.toFixed(0)} req/s (non-2xx ${sendResult.non2xx}; ${accepted} messages accepted and durable, ${(accepted / elapsedSeconds).toFixed(0)}/s; p50 ${sendResult.latency.p50} ms, p99 ${sendResult.latency.p99} ms)`,
+      `authenticated sends:      ${rate.toFixed(0)} req/s (p50 ${sendResult.latency.p50} ms, p99 ${sendResult.latency.p99} ms; ${sendResult["2xx"]} answers, ${accepted} messages accepted and durable; ${rejected === 0 ? "none refused" : `${rejected} REFUSED`}; non-2xx ${sendResult.non2xx})`,
     );
     console.log(`sends / hello-world:      ${(rate / helloResult.requests.average).toFixed(2)}`);
 

@@ -22,16 +22,16 @@ import { registerStaticFiles } from "./http/static-files.js";
 import { ServerMetrics } from "./metrics/metrics.js";
 import { GroupCommitter } from "./storage/group-commit.js";
 import { openPostgresStorage } from "./storage/postgres/postgres-storage.js";
-import { openSqliteStorage, SQLITE_FILE_NAME, SqliteStorage } from "./storage/sqlite/sqlite-storage.js";
+import { openSqliteStorage, SQLITE_FILE_NAME } from "./storage/sqlite/sqlite-storage.js";
 import type { Storage } from "./storage/storage.js";
 
 /** Replaceable parts of a server; each defaults to what the config selects. */
 export interface ServerDependencies {
-  /** @default SQLite in `config.dataDir` */
+  /** @default PostgreSQL when `config.databaseUrl` is set, else SQLite in `config.dataDir` */
   readonly storage?: Storage;
-  /** @default an {@link InProcessBus} */
+  /** @default Redis when `config.redisUrl` is set, else an {@link InProcessBus} */
   readonly bus?: MessageBus;
-  /** @default {@link MemoryCounters} on `now` */
+  /** @default Redis when `config.redisUrl` is set, else {@link MemoryCounters} on `now` */
   readonly counters?: Counters;
   /** The clock, unix ms. @default Date.now */
   readonly now?: NowMs;
@@ -131,8 +131,6 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
   const committer = new GroupCommitter({
     storage,
     maxBatch: config.commitMaxBatch,
-    // The SQLite writer thread commits in call order and merges what queues up, so several batches may be outstanding.
-    maxInFlight: storage instanceof SqliteStorage && storage.ordersConcurrentInserts ? 4 : 1,
     recordStats: config.statsEnabled,
     onCommitted: (batch) => {
       metrics.accepted += batch.length;

@@ -24,6 +24,9 @@ export class PyJsonSyntaxError extends Error {
 }
 
 const MAX_DEPTH = 64;
+// A backslash or a control character: the string needs the careful path.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const PLAIN_UNSAFE = /[\\\u0000-\u001f]/;
 
 /**
  * Parses JSON text as Python's `json.loads` would.
@@ -105,6 +108,15 @@ class Parser {
   string(): string {
     const t = this.text;
     this.pos++; // opening quote
+    // Fast path: no escape and no control character before the closing quote (the common case).
+    const close = t.indexOf('"', this.pos);
+    if (close !== -1) {
+      const plain = t.slice(this.pos, close);
+      if (!PLAIN_UNSAFE.test(plain)) {
+        this.pos = close + 1;
+        return plain;
+      }
+    }
     let out = "";
     let start = this.pos;
     while (true) {

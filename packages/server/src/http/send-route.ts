@@ -50,6 +50,8 @@ export async function registerSendRoute(app: FastifyInstance, options: SendRoute
   const rateWindowMs = config.rateLimitWindowSeconds * 1000;
 
   await app.register(async (scope) => {
+    // No per-request child logger on the hot path (it costs more than it tells: this route logs only failures).
+    scope.setChildLoggerFactory((logger) => logger);
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
     scope.setErrorHandler((error: { code?: string; statusCode?: number }, request, reply) => {

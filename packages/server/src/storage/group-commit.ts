@@ -37,8 +37,9 @@ export interface GroupCommitterOptions {
   /**
    * How many `insertMessages` calls may be outstanding at once. Keep 1
    * unless the storage commits calls strictly in call order (the SQLite
-   * writer thread does, and merges queued calls into one transaction);
-   * then a deeper pipeline keeps the writer busy while the event loop is.
+   * writer thread does, and merges queued calls into one transaction).
+   * Measured on two cores, 1 was as fast as deeper pipelines, so the server
+   * uses 1.
    * @default 1
    */
   readonly maxInFlight?: number;

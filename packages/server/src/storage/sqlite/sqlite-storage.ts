@@ -205,15 +205,6 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  /**
-   * Whether concurrent {@link SqliteStorage.insertMessages} calls commit in
-   * call order (true with the writer thread, which also merges them), so a
-   * caller may keep several outstanding.
-   */
-  get ordersConcurrentInserts(): boolean {
-    return this.#writer.writerThread;
-  }
-
   async getAccount(username: string): Promise<Account | undefined> {
     return this.getAccountSync(username);
   }
