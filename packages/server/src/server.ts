@@ -114,8 +114,10 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
   const streams = new Set<ServerResponse>();
   let closing = false;
 
+  // Only extensions with a hook: without any, an accepted message costs no copy for them.
+  const acceptingExtensions = extensions.filter((extension) => extension.onAccepted !== undefined);
   const notifyAccepted = (message: AcceptedMessage): void => {
-    for (const extension of extensions) {
+    for (const extension of acceptingExtensions) {
       if (extension.onAccepted === undefined) continue;
       try {
         const result = extension.onAccepted(message);
@@ -136,7 +138,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
       metrics.accepted += batch.length;
       for (const { message, sender } of batch) {
         bus.publish(message).catch((error: unknown) => log.error({ err: error }, "publishing to subscribers failed"));
-        notifyAccepted({ ...message, username: sender.username });
+        if (acceptingExtensions.length > 0) notifyAccepted({ ...message, username: sender.username });
       }
     },
   });

@@ -6,14 +6,14 @@
  */
 import { prefixedChannel } from "../protocol/channel.js";
 import { describeResultCode, ResultCode } from "../protocol/codes.js";
-import { type CryptoBackend, type RandomSource, secureRandom } from "../protocol/crypto.js";
+import type { CryptoBackend, RandomSource } from "../protocol/crypto.js";
 import { newMessageId } from "../protocol/envelope-v2.js";
 import { InvalidInputError, SendError } from "../protocol/errors.js";
 import { parseReply, sealedFrameSerializer } from "../protocol/frame.js";
 import { type EnvelopeVersion, type MessageInput, sealMessage, validateMessageInput } from "../protocol/message.js";
 import type { MessageState } from "../protocol/payload.js";
 import { type Clock, systemClock } from "./clock.js";
-import { nodeCryptoBackend } from "./node-crypto.js";
+import { nodeCryptoBackend, nodeRandom } from "./node-crypto.js";
 import { DEFAULT_MAX_RETRIES, retryDelayMs } from "./retry.js";
 import { buildPushRequest, fetchTransport, nodeTransport, type Transport, TransportError } from "./transport.js";
 
@@ -51,7 +51,7 @@ export interface LightweightPushOptions {
   readonly clock?: Clock;
   /**
    * Source of IVs, nonces and message ids.
-   * @default crypto.getRandomValues
+   * @default node:crypto randomFillSync
    */
   readonly random?: RandomSource;
   /**
@@ -148,7 +148,7 @@ export class LightweightPush {
       ? fetchTransport(options.fetch)
       : nodeTransport(options.checkCertificate === undefined ? {} : { checkCertificate: options.checkCertificate });
     this.#clock = options.clock ?? systemClock;
-    this.#random = options.random ?? secureRandom;
+    this.#random = options.random ?? nodeRandom;
     this.#crypto = options.crypto ?? nodeCryptoBackend;
   }
 

@@ -13,8 +13,9 @@ import {
   createSecretKey,
   type KeyObject,
   pbkdf2,
+  randomFillSync,
 } from "node:crypto";
-import type { CryptoBackend } from "../protocol/crypto.js";
+import { type CryptoBackend, pooledRandom, type RandomSource } from "../protocol/crypto.js";
 
 const asBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
 
@@ -68,6 +69,13 @@ function cbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uin
 function finish(update: Buffer, final: Buffer): Uint8Array {
   return asBytes(final.length === 0 ? update : Buffer.concat([update, final]));
 }
+
+/**
+ * Secure random bytes from `node:crypto`, pooled like `secureRandom`. The
+ * client's default: reading `globalThis.crypto` makes Node load its whole
+ * WebCrypto implementation, a few milliseconds of a one-shot CLI send.
+ */
+export const nodeRandom: RandomSource = pooledRandom((bytes) => randomFillSync(bytes));
 
 /** The `node:crypto` backend. */
 export const nodeCryptoBackend: CryptoBackend = {

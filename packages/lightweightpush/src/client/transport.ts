@@ -6,7 +6,7 @@
  * @module
  */
 import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { createRequire } from "node:module";
 import { ResultCode } from "../protocol/codes.js";
 
 /** A request, fully built, not yet sent. */
@@ -77,13 +77,22 @@ function failure(signal: AbortSignal, cause: unknown): TransportError {
   return new TransportError(timedOut ? ResultCode.CLIENT_TIMEOUT_ERROR : ResultCode.CLIENT_CONNECTION_ERROR, { cause });
 }
 
+// node:https pulls in node:tls, a few milliseconds of start-up that a
+// one-shot send to an http:// endpoint would pay for nothing; so it is
+// loaded, synchronously, at the first https request.
+let httpsRequest: typeof import("node:https").request | undefined;
+function loadHttpsRequest(): typeof import("node:https").request {
+  httpsRequest ??= (createRequire(import.meta.url)("node:https") as typeof import("node:https")).request;
+  return httpsRequest;
+}
+
 /** A {@link Transport} on `node:http` and `node:https`. */
 export function nodeTransport(options: { checkCertificate?: boolean } = {}): Transport {
   const rejectUnauthorized = options.checkCertificate ?? true;
   const send = (request: PushRequest, signal: AbortSignal, retryStaleSocket: boolean): Promise<PushReply> =>
     new Promise((resolve, reject) => {
       const url = new URL(request.url);
-      const requestFn = url.protocol === "https:" ? httpsRequest : httpRequest;
+      const requestFn = url.protocol === "https:" ? loadHttpsRequest() : httpRequest;
       const body = Buffer.from(request.body);
       const req = requestFn(url, {
         method: request.method,

@@ -36,21 +36,36 @@ export interface CryptoBackend {
 // byte is handed out once (as a copy) and never reused.
 const POOL_BYTES = 4096;
 const MAX_POOLED_DRAW = 64;
-let pool = new Uint8Array(0);
-let poolOffset = 0;
+
+/**
+ * A {@link RandomSource} that draws small amounts from a pool which `fill`
+ * (a cryptographically secure generator writing into the whole array)
+ * refills 4 KiB at a time. Lets each runtime plug in its cheapest
+ * generator: `node:crypto` avoids loading WebCrypto at start-up.
+ */
+export function pooledRandom(fill: (bytes: Uint8Array) => void): RandomSource {
+  let pool = new Uint8Array(0);
+  let poolOffset = 0;
+  return (length) => {
+    if (length > MAX_POOLED_DRAW) {
+      const bytes = new Uint8Array(length);
+      fill(bytes);
+      return bytes;
+    }
+    if (poolOffset + length > pool.length) {
+      pool = new Uint8Array(POOL_BYTES);
+      fill(pool);
+      poolOffset = 0;
+    }
+    const bytes = pool.slice(poolOffset, poolOffset + length);
+    pool.fill(0, poolOffset, poolOffset + length);
+    poolOffset += length;
+    return bytes;
+  };
+}
 
 /** Random bytes from `globalThis.crypto`, present in browsers and Node 20+. */
-export const secureRandom: RandomSource = (length) => {
-  if (length > MAX_POOLED_DRAW) return globalThis.crypto.getRandomValues(new Uint8Array(length));
-  if (poolOffset + length > pool.length) {
-    pool = globalThis.crypto.getRandomValues(new Uint8Array(POOL_BYTES));
-    poolOffset = 0;
-  }
-  const bytes = pool.slice(poolOffset, poolOffset + length);
-  pool.fill(0, poolOffset, poolOffset + length);
-  poolOffset += length;
-  return bytes;
-};
+export const secureRandom: RandomSource = pooledRandom((bytes) => globalThis.crypto.getRandomValues(bytes));
 
 const BLOCK = 16;
 

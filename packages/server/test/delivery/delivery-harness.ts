@@ -1,16 +1,24 @@
 /**
  * Shared set-up of the delivery tests: a manual clock for the outbox, a
- * server with the delivery extension on a temp-dir SQLite database (that
- * survives restarts), and sending through the real send route.
+ * server with the delivery extension on a database of one storage factory
+ * (a temp-dir SQLite file, or a fresh PostgreSQL schema; either survives
+ * restarts), and sending through the real send route.
+ *
+ * On PostgreSQL the server is configured with the fixture's database URL
+ * (`?schema=`), so the delivery extension picks the PostgreSQL delivery
+ * store exactly as a server started with `--database-url` does.
  *
  * @module
  */
 import type { ServerConfig } from "../../src/config/config.js";
+import type { DeliveryStore } from "../../src/delivery/delivery-store.js";
 import { createDeliveryExtension, type DeliveryExtension, type DeliveryExtensionOptions } from "../../src/delivery/index.js";
 import type { DeliveryClock } from "../../src/delivery/retry-policy.js";
-import { openSqliteDeliveryStore, type SqliteDeliveryStore } from "../../src/delivery/sqlite-delivery-store.js";
+import { openSqliteDeliveryStore } from "../../src/delivery/sqlite-delivery-store.js";
+import { openPostgresDeliveryStore } from "../../src/storage/postgres/postgres-delivery-store.js";
 import { SQLITE_FILE_NAME } from "../../src/storage/sqlite/sqlite-storage.js";
-import { type StorageFixture, sqliteStorageFactory } from "../helpers/storage-factories.js";
+import { fixtureDatabaseUrl } from "../helpers/postgres-factory.js";
+import type { StorageFactory, StorageFixture } from "../helpers/storage-factories.js";
 import { addTestAccount, formBody, pythonFrame, startTestServer, type TestServer } from "../helpers/test-server.js";
 
 /** A clock that moves only when told; timers fire when their time is reached. */
@@ -56,7 +64,7 @@ export const USERNAME = "my_email@alertr.de";
 export const PASSWORD = "account-password-for-tests";
 export const SHARED_SECRET = "shared secret only the devices know";
 
-/** A server with delivery, restartable on the same data directory. */
+/** A server with delivery, restartable on the same database (and data directory). */
 export class DeliveryTestBed {
   readonly fixture: StorageFixture;
   readonly clock: ManualClock;
@@ -68,9 +76,9 @@ export class DeliveryTestBed {
     this.clock = clock;
   }
 
-  /** A fresh data directory with one account. */
-  static async create(clock = new ManualClock()): Promise<DeliveryTestBed> {
-    const fixture = await sqliteStorageFactory.create();
+  /** A fresh database of `factory` with one account. */
+  static async create(factory: StorageFactory, clock = new ManualClock()): Promise<DeliveryTestBed> {
+    const fixture = await factory.create();
     const storage = await fixture.open();
     await addTestAccount(storage, USERNAME, PASSWORD, { acl: [0] });
     await storage.close();
@@ -82,11 +90,17 @@ export class DeliveryTestBed {
     if (this.#server !== undefined) throw new Error("already running");
     this.#delivery = createDeliveryExtension({ clock: this.clock, requestTimeoutMs: 10_000, ...options });
     this.#server = await startTestServer(this.fixture, {
-      config,
+      config: this.serverConfig(config),
       deps: { extensions: [this.#delivery], now: this.clock.now },
       listen: true,
     });
     return this.#server;
+  }
+
+  /** `config` plus what selects this bed's database (the PostgreSQL URL with its schema); for other servers on it. */
+  serverConfig(config: Partial<ServerConfig>): Partial<ServerConfig> {
+    const databaseUrl = fixtureDatabaseUrl(this.fixture);
+    return databaseUrl === undefined ? config : { ...config, databaseUrl };
   }
 
   get server(): TestServer {
@@ -112,7 +126,9 @@ export class DeliveryTestBed {
   }
 
   /** Opens the delivery tables directly (for assertions); close it after. */
-  openStore(): SqliteDeliveryStore {
+  async openStore(): Promise<DeliveryStore> {
+    const databaseUrl = fixtureDatabaseUrl(this.fixture);
+    if (databaseUrl !== undefined) return openPostgresDeliveryStore({ url: databaseUrl, maxConnections: 1 });
     return openSqliteDeliveryStore({ path: `${this.fixture.dataDir}/${SQLITE_FILE_NAME}` });
   }
 

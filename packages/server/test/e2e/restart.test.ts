@@ -1,11 +1,13 @@
+/**
+ * The server command killed (SIGTERM, SIGKILL) under a stream of sends and
+ * started again on the same database: on SQLite the same data directory, on
+ * PostgreSQL the same URL and schema. No acknowledged message is lost.
+ */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, it } from "node:test";
-import { openSqliteStorage, SQLITE_FILE_NAME } from "../../src/storage/sqlite/sqlite-storage.js";
-import { runCli, startCliServer } from "../helpers/cli-process.js";
+import { cliStorageEnv, runCli, startCliServer } from "../helpers/cli-process.js";
+import { storageFactories } from "../helpers/storage-factories.js";
 import { formBody, pythonFrame, waitFor } from "../helpers/test-server.js";
 
 const USER = "restart@example.org";
@@ -39,57 +41,58 @@ function trySend(url: string, data: string): Promise<string | undefined> {
   });
 }
 
-for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-  describe(`restart with ${signal} under a stream of sends`, () => {
-    it("loses no acknowledged message", async () => {
-      const dataDir = await mkdtemp(join(tmpdir(), "lwp-restart-"));
-      try {
-        const add = await runCli(["user", "add", USER, "--password-stdin", "--data-dir", dataDir, "--bcrypt-cost", "4"], {
-          stdin: `${PASSWORD}\n`,
-        });
-        assert.equal(add.status, 0, add.stderr);
-
-        let server = await startCliServer(["--data-dir", dataDir, "--log-level", "info"]);
-        let url = server.url;
-        const acknowledged: string[] = [];
-        let sent = 0;
-        let stop = false;
-        // Eight concurrent senders, each sending until told to stop and retrying on a dead server.
-        const senders = Array.from({ length: 8 }, async (_, worker) => {
-          while (!stop) {
-            const data = `w${worker}-${sent++}`;
-            const reply = await trySend(url, data);
-            if (reply === '{"Code": 0}') acknowledged.push(data);
-            else if (reply === undefined) await new Promise((r) => setTimeout(r, 20));
-          }
-        });
-        await waitFor(() => acknowledged.length >= 200);
-        server.child.kill(signal);
-        const code = await server.exited;
-        if (signal === "SIGTERM") {
-          assert.equal(code, 0, server.stdout());
-          assert.match(server.stdout(), /server stopped/);
-        }
-        const beforeRestart = acknowledged.length;
-        server = await startCliServer(["--data-dir", dataDir, "--log-level", "info"]);
-        url = server.url;
-        await waitFor(() => acknowledged.length >= beforeRestart + 200);
-        stop = true;
-        await Promise.all(senders);
-        server.child.kill("SIGTERM");
-        assert.equal(await server.exited, 0);
-
-        const storage = openSqliteStorage({ path: join(dataDir, SQLITE_FILE_NAME), writerThread: false });
+for (const factory of storageFactories()) {
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    describe(`restart with ${signal} under a stream of sends (${factory.name})`, () => {
+      it("loses no acknowledged message", async () => {
+        const fixture = await factory.create();
         try {
-          const stored = new Set((await storage.listMessages(CHANNEL, { afterId: 0, limit: 1_000_000 })).map((m) => m.payload));
-          const lost = acknowledged.filter((d) => !stored.has(d));
-          assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged messages lost`);
+          const env = cliStorageEnv(fixture);
+          const add = await runCli(["user", "add", USER, "--password-stdin", "--bcrypt-cost", "4"], { stdin: `${PASSWORD}\n`, env });
+          assert.equal(add.status, 0, add.stderr);
+
+          let server = await startCliServer(["--log-level", "info"], env);
+          let url = server.url;
+          const acknowledged: string[] = [];
+          let sent = 0;
+          let stop = false;
+          // Eight concurrent senders, each sending until told to stop and retrying on a dead server.
+          const senders = Array.from({ length: 8 }, async (_, worker) => {
+            while (!stop) {
+              const data = `w${worker}-${sent++}`;
+              const reply = await trySend(url, data);
+              if (reply === '{"Code": 0}') acknowledged.push(data);
+              else if (reply === undefined) await new Promise((r) => setTimeout(r, 20));
+            }
+          });
+          await waitFor(() => acknowledged.length >= 200);
+          server.child.kill(signal);
+          const code = await server.exited;
+          if (signal === "SIGTERM") {
+            assert.equal(code, 0, server.stdout());
+            assert.match(server.stdout(), /server stopped/);
+          }
+          const beforeRestart = acknowledged.length;
+          server = await startCliServer(["--log-level", "info"], env);
+          url = server.url;
+          await waitFor(() => acknowledged.length >= beforeRestart + 200);
+          stop = true;
+          await Promise.all(senders);
+          server.child.kill("SIGTERM");
+          assert.equal(await server.exited, 0, server.stdout());
+
+          const storage = await fixture.open();
+          try {
+            const stored = new Set((await storage.listMessages(CHANNEL, { afterId: 0, limit: 1_000_000 })).map((m) => m.payload));
+            const lost = acknowledged.filter((d) => !stored.has(d));
+            assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged messages lost`);
+          } finally {
+            await storage.close();
+          }
         } finally {
-          await storage.close();
+          await fixture.cleanup();
         }
-      } finally {
-        await rm(dataDir, { recursive: true, force: true });
-      }
+      });
     });
-  });
+  }
 }

@@ -6,9 +6,24 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { fixtureDatabaseUrl } from "./postgres-factory.js";
+import type { StorageFixture } from "./storage-factories.js";
 import { waitFor } from "./test-server.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+/**
+ * The environment that points the command at `fixture`'s database: its data
+ * directory, and on PostgreSQL its URL with the fixture's schema. In the
+ * environment, not argv: a database URL may carry a password.
+ */
+export function cliStorageEnv(fixture: StorageFixture): NodeJS.ProcessEnv {
+  const databaseUrl = fixtureDatabaseUrl(fixture);
+  return {
+    LWP_SERVER_DATA_DIR: fixture.dataDir,
+    ...(databaseUrl === undefined ? {} : { LWP_SERVER_DATABASE_URL: databaseUrl }),
+  };
+}
 
 /** Result of a finished command. */
 export interface CliResult {

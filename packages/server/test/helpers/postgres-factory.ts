@@ -57,6 +57,11 @@ export async function createPostgresFixture(url: string): Promise<PostgresStorag
   };
 }
 
+/** The URL (with `?schema=`) a server takes to use `fixture`'s database; `undefined` for a SQLite fixture. */
+export function fixtureDatabaseUrl(fixture: StorageFixture): string | undefined {
+  return "databaseUrl" in fixture && typeof fixture.databaseUrl === "string" ? fixture.databaseUrl : undefined;
+}
+
 /** `undefined` when no test database is configured. */
 export function postgresStorageFactory(): StorageFactory | undefined {
   const url = testDatabaseUrl();

@@ -90,6 +90,15 @@ export class PostgresDeliveryStore implements DeliveryStore {
          SELECT $1, c FROM unnest($2::text[]) AS c ON CONFLICT DO NOTHING`,
         [id, [...channels]],
       );
+      // Pending pushes of channels the browser left are not sent any more.
+      await client.query(
+        `DELETE FROM delivery_outbox o
+          WHERE o.adapter = 'webpush' AND o.target_id = $1
+            AND NOT EXISTS (SELECT 1 FROM messages m
+                              JOIN webpush_subscription_channels sc ON sc.channel = m.channel
+                             WHERE m.id = o.message_id AND sc.subscription_id = $1)`,
+        [id],
+      );
       return id;
     });
   }
@@ -106,6 +115,11 @@ export class PostgresDeliveryStore implements DeliveryStore {
           id,
           [...channels],
         ]);
+        await client.query(
+          `DELETE FROM delivery_outbox
+            WHERE adapter = 'webpush' AND target_id = $1 AND message_id IN (SELECT id FROM messages WHERE channel = ANY($2::text[]))`,
+          [id, [...channels]],
+        );
         const left = await client.query("SELECT 1 FROM webpush_subscription_channels WHERE subscription_id = $1 LIMIT 1", [id]);
         if (left.rows.length > 0) return true;
       }
