@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
+# The web app's notification test shows and clicks notifications through a stand-in desktop notification daemon on D-Bus.
+command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
+/usr/bin/python3 -c "import dbus, gi" >/dev/null 2>&1 || need+=(python3-dbus python3-gi)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"

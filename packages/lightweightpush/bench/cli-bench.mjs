@@ -5,12 +5,14 @@
 // time (user + system) per process, median and p90. Target: a v1 send's
 // median at most 1.5 times `node -e 0`'s.
 //
-// Extra rows for context: the floor (an empty ES module loading the
-// built-ins any sender needs) and the same CLI bundled into one file.
+// The command is measured as it ships: bin/lightweight-push.cjs, which npm
+// links, loading the bundle the build makes. Extra rows for context: two
+// floors (an empty CommonJS file loading the built-ins any sender needs,
+// and one also making a POST) and the unbundled ES modules tsc emits.
 // Children get a minimal environment: NODE_EXTRA_CA_CERTS, for one, makes
 // every Node process load a CA file at start-up.
 //
-// Usage: node packages/lightweightpush/bench/cli-bench.mjs [runs]   (build first)
+// Usage: node packages/lightweightpush/bench/cli-bench.mjs [runs]   (npm run build first)
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -19,31 +21,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const runs = Number(process.argv[2] ?? 30);
-const bin = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
-if (!existsSync(bin)) {
-  console.error(`${bin} is missing: run npx tsc -b packages/lightweightpush first`);
+// What ships: the bin as npm links it, which loads the bundle the build makes.
+const bin = fileURLToPath(new URL("../bin/lightweight-push.cjs", import.meta.url));
+const bundle = fileURLToPath(new URL("../dist/cli/lightweight-push.cjs", import.meta.url));
+if (!existsSync(bundle)) {
+  console.error(`${bundle} is missing: run npm run build first`);
   process.exit(1);
 }
-
-// For comparison, the same code bundled into one file with esbuild (a dev
-// dependency): it shows what the per-module cost of Node's ESM loader adds.
-let bundle;
-try {
-  const { build } = await import("esbuild");
-  bundle = join(mkdtempSync(join(tmpdir(), "lwp-cli-bench-")), "main.mjs");
-  await build({
-    entryPoints: [bin],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    outfile: bundle,
-    external: ["./listen.js"],
-    logLevel: "error",
-  });
-} catch (error) {
-  console.error(`no bundled variant: ${error.message}`);
-  bundle = undefined;
-}
+// For comparison, the unbundled ES modules tsc emits.
+const esmMain = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 
 // The server answers at once without decrypting: only the command's own cost is measured.
 let requests = 0;
@@ -67,19 +53,27 @@ const env = {
   LIGHTWEIGHT_PUSH_ENDPOINT: endpoint,
 };
 
-// The floor for any ESM command that sends over HTTP with node:crypto: the
-// same built-in modules loaded by an otherwise empty module.
-const floor = join(mkdtempSync(join(tmpdir(), "lwp-cli-bench-")), "floor.mjs");
-writeFileSync(floor, 'import "node:http"; import "node:https"; import "node:crypto";\n');
+// Floors for any command that sends over HTTP with node:crypto: the
+// built-ins loaded by an otherwise empty CommonJS file, and the same file
+// also making one POST to the server.
+const floorDir = mkdtempSync(join(tmpdir(), "lwp-cli-bench-"));
+const floor = join(floorDir, "floor.cjs");
+writeFileSync(floor, 'require("node:http"); require("node:crypto");\n');
+const floorSend = join(floorDir, "floor-send.cjs");
+writeFileSync(
+  floorSend,
+  `require("node:crypto"); require("node:http").request(${JSON.stringify(endpoint)}, { method: "POST" }, (res) => res.resume()).end("data=x");\n`,
+);
 
 const send = ["-c", "Bench", "--sbj", "Benchmark", "--msg", "One message", "-m", "0"];
 const cases = [
   { name: "node -e 0", args: ["-e", "0"] },
-  { name: "floor: ESM + http(s), crypto", args: [floor] },
+  { name: "floor: CJS + http, crypto", args: [floor] },
+  { name: "floor: CJS + one POST", args: [floorSend] },
   { name: "lightweight-push --version", args: [bin, "--version"] },
   { name: "lightweight-push send (v1)", args: [bin, ...send] },
   { name: "lightweight-push send (v2)", args: [bin, ...send, "--envelope", "2"] },
-  ...(bundle ? [{ name: "bundled: send (v1)", args: [bundle, ...send] }] : []),
+  ...(existsSync(esmMain) ? [{ name: "unbundled ESM: send (v1)", args: [esmMain, ...send] }] : []),
 ];
 
 // CPU time (user + system) of each child, reported by a one-line preload on

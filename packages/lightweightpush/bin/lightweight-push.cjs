@@ -1,6 +1,27 @@
 #!/usr/bin/env node
 // Committed so that npm links the command at install time, before the first
-// build. CommonJS, and the command bundled into one CommonJS file by the
-// build (scripts/build-cli.mjs): Node 20 starts that several times faster
-// than the ES modules tsc emits, and start-up is most of a one-shot send.
-require("../dist/cli/lightweight-push.cjs");
+// build. Start-up is most of a one-shot send, hence (scripts/build-cli.mjs):
+// - the command is one CommonJS file, dist/cli/lightweight-push.cjs, which
+//   Node 20 loads several times faster than the ES modules tsc emits;
+// - V8 code cache for it, made by the build from a real send, spares
+//   parsing and compiling it. Node's require() cannot take a code cache, so
+//   the file is compiled here as require() would, plus the cache. A cache
+//   V8 rejects (another Node version, other V8 flags) or a missing one only
+//   costs the compile it would have saved.
+"use strict";
+const { readFileSync } = require("node:fs");
+const { createRequire, wrap } = require("node:module");
+const { dirname, join } = require("node:path");
+const { Script } = require("node:vm");
+
+const file = join(__dirname, "..", "dist", "cli", "lightweight-push.cjs");
+let cachedData;
+try {
+  cachedData = readFileSync(`${file}.cache`);
+} catch {
+  // No cache (not built with it): compile without.
+}
+// scripts/build-cli.mjs compiles exactly this wrapped source to make the cache.
+const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file, cachedData });
+const bundle = { exports: {} };
+script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, dirname(file));

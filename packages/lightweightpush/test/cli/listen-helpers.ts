@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** The built bin; `npm test` builds before testing. */
-export const BIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
+/** The bin as npm links it (it loads the bundle `npm run build` makes); `npm test` builds before testing. */
+export const BIN = new URL("../../bin/lightweight-push.cjs", import.meta.url).pathname;
 
 export const USERNAME = "listener@example.org";
 export const SECRET = "correct horse battery staple";

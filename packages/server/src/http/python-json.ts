@@ -27,6 +27,8 @@ const MAX_DEPTH = 64;
 // A backslash or a control character: the string needs the careful path.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const PLAIN_UNSAFE = /[\\\u0000-\u001f]/;
+// Sticky and shared (a literal in the method would build a new RegExp per number); only used synchronously.
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
 
 /**
  * Parses JSON text as Python's `json.loads` would.
@@ -96,7 +98,7 @@ class Parser {
   }
 
   number(): PyNumber {
-    const re = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
+    const re = NUMBER;
     re.lastIndex = this.pos;
     const m = re.exec(this.text);
     if (m === null) this.fail("unexpected token");

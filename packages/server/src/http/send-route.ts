@@ -7,14 +7,21 @@
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isNotificationChannel, pythonJsonString, ResultCode } from "lightweightpush/protocol";
+import { pythonJsonString, ResultCode } from "lightweightpush/protocol";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { ServerContext } from "../extension.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
 import type { GroupCommitter } from "../storage/group-commit.js";
 import { NOTIFICATION_ACL } from "../storage/storage.js";
 import { FormEncodingError, readFormField } from "./form.js";
-import { checkPayload, checkWireChannel, type FrameRejection, isRejection, readSendFrame } from "./send-frame.js";
+import {
+  checkPayload,
+  checkWireChannel,
+  type FrameRejection,
+  isNotificationChannelFast,
+  isRejection,
+  readSendFrame,
+} from "./send-frame.js";
 
 /** Path of the send endpoint, as on the AlertR service. */
 export const SEND_PATH = "/push/send.php";
@@ -149,7 +156,7 @@ export async function registerSendRoute(app: FastifyInstance, options: SendRoute
         return tooMany(reply, "account");
       }
 
-      if (isNotificationChannel(frame.channel) && !auth.account.acl.includes(NOTIFICATION_ACL)) {
+      if (isNotificationChannelFast(frame.channel) && !auth.account.acl.includes(NOTIFICATION_ACL)) {
         return refuse(reply, { code: ResultCode.NO_NOTIFICATION_PERMISSION, reason: "no permission for the notification channel" });
       }
       const channel = checkWireChannel(frame.channel, config.maxChannelLength);

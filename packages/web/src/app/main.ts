@@ -121,10 +121,15 @@ class App {
     });
   }
 
-  route(): void {
+  /** The key of the entry the address shows, if it is a detail view. */
+  detailKey(): string | undefined {
     const hash = location.hash;
-    const detailKey = hash.startsWith("#/message/") ? decodeURIComponent(hash.slice("#/message/".length)) : undefined;
-    const view = hash === "#/settings" ? "settings" : detailKey !== undefined ? "detail" : "list";
+    return hash.startsWith("#/message/") ? decodeURIComponent(hash.slice("#/message/".length)) : undefined;
+  }
+
+  route(): void {
+    const detailKey = this.detailKey();
+    const view = location.hash === "#/settings" ? "settings" : detailKey !== undefined ? "detail" : "list";
     ui.listView.hidden = view !== "list";
     ui.detailView.hidden = view !== "detail";
     ui.settingsView.hidden = view !== "settings";
@@ -212,6 +217,9 @@ class App {
   async reloadHistory(): Promise<void> {
     this.#records = new Map((await this.store.allRecords()).map((r) => [r.key, r]));
     this.renderHistory();
+    // A tapped notification can open an entry the worker stored a moment before this page loaded it.
+    const detailKey = this.detailKey();
+    if (detailKey !== undefined) renderDetail(ui.detail, this.#records.get(detailKey));
   }
 
   sortedRecords(): HistoryRecord[] {
@@ -239,6 +247,7 @@ class App {
     const before = next ? ui.list.querySelector(`li[data-key="${CSS.escape(next.key)}"]`) : null;
     ui.list.insertBefore(renderEntry(record), before);
     this.renderCount(records.length);
+    if (this.detailKey() === record.key) renderDetail(ui.detail, record);
     void this.notify(record);
   }
 

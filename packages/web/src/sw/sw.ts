@@ -131,14 +131,23 @@ worker.addEventListener("push", (event: PushEvent) => {
   event.waitUntil(handlePush(event.data?.text()));
 });
 
+/** Whether `url` is the app itself (any view), rather than another page of the site. */
+function isAppPage(url: string): boolean {
+  const page = new URL(url);
+  page.search = "";
+  page.hash = "";
+  return page.toString() === worker.registration.scope || page.toString() === scopeUrl("index.html");
+}
+
 worker.addEventListener("notificationclick", (event: NotificationEvent) => {
   event.notification.close();
   const data = event.notification.data as { url?: unknown } | null;
   const target = scopeUrl(typeof data?.url === "string" ? data.url : "./");
   event.waitUntil(
     (async () => {
-      const pages = await worker.clients.matchAll({ type: "window", includeUncontrolled: true });
-      const page = pages[0];
+      // Any page of the site is a window client (the scope is the site's root); only the app's own pages can show the entry.
+      const pages = (await worker.clients.matchAll({ type: "window", includeUncontrolled: true })).filter((p) => isAppPage(p.url));
+      const page = pages.find((p) => p.focused) ?? pages[0];
       if (page) {
         const key = decodeURIComponent(new URL(target).hash.replace(/^#\/message\//, ""));
         page.postMessage({ type: "open-entry", key } satisfies WorkerMessage);

@@ -25,6 +25,7 @@ export interface NotificationEvent extends ExtendableEvent {
 
 export interface WindowClient {
   readonly url: string;
+  readonly focused: boolean;
   focus(): Promise<WindowClient>;
   navigate(url: string): Promise<WindowClient | null>;
   postMessage(message: unknown): void;

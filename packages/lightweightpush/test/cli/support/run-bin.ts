@@ -12,8 +12,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TEST_PASSWORD, TEST_SECRET } from "./decrypting-push-server.js";
 
-/** The built bin, as declared in package.json. */
-export const BIN = fileURLToPath(new URL("../../../dist/cli/main.js", import.meta.url));
+/** The bin as declared in package.json and linked by npm: what users run. */
+export const BIN = fileURLToPath(new URL("../../../bin/lightweight-push.cjs", import.meta.url));
+/** The bundle the bin loads, made by the root `npm run build`. */
+const BUNDLE = fileURLToPath(new URL("../../../dist/cli/lightweight-push.cjs", import.meta.url));
 
 export interface BinResult {
   readonly status: number | null;
@@ -36,7 +38,7 @@ export function freshHome(): string {
 }
 
 export function assertBinBuilt(): void {
-  assert.ok(existsSync(BIN), `${BIN} is missing: build first (npx tsc -b packages/lightweightpush)`);
+  assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: build first (npm run build)`);
 }
 
 /** Runs the bin to completion (60 s at most, for a loaded machine). */
