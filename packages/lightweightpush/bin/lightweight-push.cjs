@@ -10,18 +10,20 @@
 //   costs the compile it would have saved.
 "use strict";
 const { readFileSync } = require("node:fs");
-const { createRequire, wrap } = require("node:module");
-const { dirname, join } = require("node:path");
+const { join } = require("node:path");
 const { Script } = require("node:vm");
 
-const file = join(__dirname, "..", "dist", "cli", "lightweight-push.cjs");
+const dir = join(__dirname, "..", "dist", "cli");
+const file = join(dir, "lightweight-push.cjs");
 let cachedData;
 try {
   cachedData = readFileSync(`${file}.cache`);
 } catch {
   // No cache (not built with it): compile without.
 }
-// scripts/build-cli.mjs compiles exactly this wrapped source to make the cache.
-const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file, cachedData });
+// The wrapper require() puts around a CommonJS file, written out because
+// node:module (Module.wrap, createRequire) loads Node's ES module loader.
+// This file's own require() serves the bundle, which requires only built-ins.
+const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, "utf8")}\n});`;
 const bundle = { exports: {} };
-script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, dirname(file));
+new Script(source, { filename: file, cachedData }).runInThisContext()(bundle.exports, require, bundle, file, dir);

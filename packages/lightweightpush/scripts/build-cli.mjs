@@ -26,6 +26,28 @@ import { build } from "esbuild";
 
 const packageDir = new URL("..", import.meta.url).pathname;
 const bundle = `${packageDir}dist/cli/lightweight-push.cjs`;
+const bin = `${packageDir}bin/lightweight-push.cjs`;
+
+/**
+ * The sources load some built-ins lazily with node:module's createRequire
+ * (ES modules have no require). A CommonJS file has require already, and
+ * loading node:module pulls in Node's ES module loader, about a millisecond
+ * of start-up: so in the bundle, createRequire just returns require.
+ */
+const commonJsCreateRequire = {
+  name: "commonjs-create-require",
+  setup(build) {
+    build.onResolve({ filter: /^node:module$/ }, () => ({ path: "node:module", namespace: "commonjs-create-require" }));
+    build.onLoad({ filter: /.*/, namespace: "commonjs-create-require" }, () => ({
+      contents: "export function createRequire() { return require; }",
+      loader: "js",
+    }));
+  },
+};
+
+// V8 checks a cache against the source's length, not its content: a stale
+// cache must never sit beside a new bundle, so it goes first.
+rmSync(`${bundle}.cache`, { force: true });
 
 await build({
   entryPoints: [`${packageDir}src/cli/main.ts`],
@@ -39,21 +61,23 @@ await build({
   // "use strict" comes first again, as the ES modules were strict code.
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: '"use strict";\nvar __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [commonJsCreateRequire],
 });
 
-// The training send. The child compiles the bundle exactly as the bin does
-// (same wrapped source, so V8 accepts the cache there) and writes the cache
-// when it exits, after the send.
+// The training send: the bin itself runs, so the cache is made from exactly
+// the source it compiles (V8 accepts a cache only for that). The child
+// swaps node:vm's Script for a subclass that compiles without a cache and
+// writes a fresh one when the process exits, after the send.
 const trainer = `
-const { readFileSync, writeFileSync } = require("node:fs");
-const { createRequire, wrap } = require("node:module");
-const { dirname } = require("node:path");
-const { Script } = require("node:vm");
-const file = ${JSON.stringify(bundle)};
-const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file });
-process.on("exit", () => writeFileSync(file + ".cache", script.createCachedData()));
-const bundle = { exports: {} };
-script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, dirname(file));
+const { writeFileSync } = require("node:fs");
+const vm = require("node:vm");
+vm.Script = class extends vm.Script {
+  constructor(source, options) {
+    super(source, { ...options, cachedData: undefined });
+    process.on("exit", () => writeFileSync(options.filename + ".cache", this.createCachedData()));
+  }
+};
+require(${JSON.stringify(bin)});
 `;
 const server = createServer((req, res) => {
   req.resume();
@@ -62,8 +86,8 @@ const server = createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const home = mkdtempSync(join(tmpdir(), "lwp-build-cli-"));
 try {
-  // After -e, process.argv[1] is the first argument: the bundle stands where the bin would.
-  const args = ["-e", trainer, bundle, "-c", "Build", "--sbj", "Code cache", "--msg", "Training send", "-m", "0"];
+  // After -e, process.argv[1] is the first argument: the bin, as when run as a command.
+  const args = ["-e", trainer, bin, "-c", "Build", "--sbj", "Code cache", "--msg", "Training send", "-m", "0"];
   const env = {
     PATH: process.env.PATH ?? "",
     HOME: home,

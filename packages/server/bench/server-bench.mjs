@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Benchmark of lightweight-push-server on loopback. Prints figures; asserts nothing.
 //
-//   node packages/server/bench/server-bench.mjs [--duration-seconds 10] [--connections 50]
+//   node packages/server/bench/server-bench.mjs [--duration-seconds 5] [--rounds 3] [--connections 50]
 //        [--subscribers 1000] [--messages 1000] [--messages-per-second 50] [--skip-sse]
 //
 // Needs the built packages (npm run build). Each server runs in a child process
 // so that autocannon and the subscribers do not share its event loop.
 //
 // 1. Authenticated sends/s through POST /push/send.php (every reply must be {"Code": 0}),
-//    beside a bare Fastify hello-world measured in the same run.
+//    beside a bare Fastify hello-world measured in the same run: same autocannon settings and
+//    warm-up, alternating rounds, the median ratio.
 // 2. N SSE subscribers on one channel receiving M messages: p50/p99 latency from the
 //    send request to receipt at every subscriber, and the server's own
 //    acceptance-to-write histogram.
@@ -29,7 +30,8 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
 
 const { values: opts } = parseArgs({
   options: {
-    "duration-seconds": { type: "string", default: "10" },
+    "duration-seconds": { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "50" },
     subscribers: { type: "string", default: "1000" },
     messages: { type: "string", default: "1000" },
@@ -181,14 +183,10 @@ function metricValue(text, name) {
 async function main() {
   const durationSeconds = Number(opts["duration-seconds"]);
   const connections = Number(opts.connections);
-  console.log(`lightweight-push-server benchmark: ${connections} connections, ${durationSeconds} s per run, node ${process.version}`);
-
-  const hello = await startChild("hello");
-  // Warm-up runs (JIT, and for the push server the first growth of the SQLite WAL file) are not measured.
-  await cannon({ url: `${hello.url}/`, connections, duration: 2 });
-  const helloResult = await cannon({ url: `${hello.url}/`, connections, duration: durationSeconds });
-  await stopChild(hello.child);
-  console.log(`fastify hello-world:      ${helloResult.requests.average.toFixed(0)} req/s (non-2xx ${helloResult.non2xx})`);
+  const rounds = Number(opts.rounds);
+  console.log(
+    `lightweight-push-server benchmark: ${connections} connections, ${rounds} rounds of ${durationSeconds} s per server, node ${process.version}`,
+  );
 
   const dataDir = await mkdtemp(join(tmpdir(), "lwp-bench-"));
   try {
@@ -198,41 +196,54 @@ async function main() {
     console.log(
       `disk fdatasync:           p50 ${syncMs.toFixed(2)} ms -> durable-send ceiling at ${connections} connections ~ ${(connections / ((1.5 * syncMs) / 1000)).toFixed(0)}/s`,
     );
+    // Both servers stay up (idle while the other is measured) and are measured in alternating rounds, so
+    // that a change in the machine's other load during the run affects both sides of the ratio alike.
+    const hello = await startChild("hello");
     const push = await startChild("push", dataDir);
+    const helloOptions = { url: `${hello.url}/`, connections };
     const body = new URLSearchParams({
       data: frame(
         "AAECAwQFBgcICQoLDA0OD9cLqeFzpvu9s3k15EBoKIYIyQN1oSYDiNB4nSgZntli6dyX7df50gkhz/++ie5kSR+GnpQyki2sogwpheUxKNGvBDLBrHRpbEJfBzPdEylqZH3ylldK2dosnZGXmAtX1OSMmSePwzLuylEFZM0Mvfo=",
       ),
     }).toString();
+    const sendOptions = {
+      url: `${push.url}/push/send.php`,
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+      connections,
+    };
     // One request first, so the single bcrypt of the run is not part of the measurement.
     const first = await post(`${push.url}/push/send.php`, body);
     if (first !== '{"Code": 0}') throw new Error(`unexpected reply ${first}`);
-    await cannon({
-      url: `${push.url}/push/send.php`,
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body,
-      connections,
-      duration: 2,
-    });
-    const metricsBefore = await getText(`${push.url}/metrics`);
-    const before = metricValue(metricsBefore, "lwp_messages_accepted_total");
-    const sendResult = await cannon({
-      url: `${push.url}/push/send.php`,
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body,
-      connections,
-      duration: durationSeconds,
-    });
-    const metrics = await getText(`${push.url}/metrics`);
-    const accepted = metricValue(metrics, "lwp_messages_accepted_total") - before;
-    const rejected = rejectedTotal(metrics) - rejectedTotal(metricsBefore);
-    const rate = sendResult.requests.average;
-    console.log(
-      `authenticated sends:      ${rate.toFixed(0)} req/s (p50 ${sendResult.latency.p50} ms, p99 ${sendResult.latency.p99} ms; ${sendResult["2xx"]} answers, ${accepted} messages accepted and durable; ${rejected === 0 ? "none refused" : `${rejected} REFUSED`}; non-2xx ${sendResult.non2xx})`,
-    );
-    console.log(`sends / hello-world:      ${(rate / helloResult.requests.average).toFixed(2)}`);
+    // Warm-up runs (JIT, and for the push server the first growth of the SQLite WAL file) are not measured.
+    await cannon({ ...helloOptions, duration: 2 });
+    await cannon({ ...sendOptions, duration: 2 });
+
+    const helloRates = [];
+    const sendRates = [];
+    const ratios = [];
+    for (let round = 1; round <= rounds; round++) {
+      const helloResult = await cannon({ ...helloOptions, duration: durationSeconds });
+      const metricsBefore = await getText(`${push.url}/metrics`);
+      const sendResult = await cannon({ ...sendOptions, duration: durationSeconds });
+      const metrics = await getText(`${push.url}/metrics`);
+      const accepted = metricValue(metrics, "lwp_messages_accepted_total") - metricValue(metricsBefore, "lwp_messages_accepted_total");
+      const rejected = rejectedTotal(metrics) - rejectedTotal(metricsBefore);
+      const helloRate = helloResult.requests.average;
+      const rate = sendResult.requests.average;
+      helloRates.push(helloRate);
+      sendRates.push(rate);
+      ratios.push(rate / helloRate);
+      console.log(
+        `round ${round}: fastify hello-world ${helloRate.toFixed(0)} req/s (non-2xx ${helloResult.non2xx}); authenticated sends ${rate.toFixed(0)} req/s (p50 ${sendResult.latency.p50} ms, p99 ${sendResult.latency.p99} ms; ${sendResult["2xx"]} answers, ${accepted} messages accepted and durable; ${rejected === 0 ? "none refused" : `${rejected} REFUSED`}; non-2xx ${sendResult.non2xx}); ratio ${(rate / helloRate).toFixed(2)}`,
+      );
+    }
+    await stopChild(hello.child);
+    const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    console.log(`fastify hello-world:      ${median(helloRates).toFixed(0)} req/s (median of ${rounds} rounds)`);
+    console.log(`authenticated sends:      ${median(sendRates).toFixed(0)} req/s (median of ${rounds} rounds)`);
+    console.log(`sends / hello-world:      ${median(ratios).toFixed(2)} (median of the rounds' ratios)`);
 
     if (!opts["skip-sse"]) await sseBench(push.url);
     await stopChild(push.child);

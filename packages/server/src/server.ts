@@ -130,6 +130,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     }
   };
 
+  const onPublishError = (error: unknown): void => log.error({ err: error }, "publishing to subscribers failed");
   const committer = new GroupCommitter({
     storage,
     maxBatch: config.commitMaxBatch,
@@ -137,7 +138,7 @@ export async function createServer(config: ServerConfig, deps: ServerDependencie
     onCommitted: (batch) => {
       metrics.accepted += batch.length;
       for (const { message, sender } of batch) {
-        bus.publish(message).catch((error: unknown) => log.error({ err: error }, "publishing to subscribers failed"));
+        bus.publish(message).catch(onPublishError);
         if (acceptingExtensions.length > 0) notifyAccepted({ ...message, username: sender.username });
       }
     },

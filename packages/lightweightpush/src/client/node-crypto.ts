@@ -46,6 +46,7 @@ interface CbcStream {
   previous: Uint8Array;
 }
 const cbcStreams = new WeakMap<Uint8Array, CbcStream>();
+const inputScratch = Buffer.allocUnsafe(4096);
 
 function cbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array {
   // A partial block would stay buffered in the stream and corrupt every later message.
@@ -58,7 +59,11 @@ function cbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uin
     };
     cbcStreams.set(key, stream);
   }
-  const input = Buffer.from(plaintext);
+  // The cipher consumes its input before update() returns, so one scratch
+  // buffer serves every message of usual size: no allocation for the copy
+  // that keeps the caller's plaintext unchanged.
+  const input = plaintext.length <= inputScratch.length ? inputScratch.subarray(0, plaintext.length) : Buffer.allocUnsafe(plaintext.length);
+  input.set(plaintext);
   for (let i = 0; i < BLOCK; i++) input[i] = (input[i] as number) ^ (iv[i] as number) ^ (stream.previous[i] as number);
   const output = stream.cipher.update(input);
   stream.previous = new Uint8Array(output.subarray(output.length - BLOCK));

@@ -20,7 +20,8 @@ export interface CryptoBackend {
   /**
    * The same, synchronously, where the platform can (`node:crypto`); v1
    * sealing then needs no promise per message, a measurable share of its
-   * cost.
+   * cost. It must neither change `plaintext` nor keep it, nor return a
+   * view of it: the caller reuses that array for the next message.
    */
   aesCbcEncryptNoPaddingSync?(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** Inverse of {@link CryptoBackend.aesCbcEncryptNoPadding}. */

@@ -16,8 +16,11 @@ const SHORT_ESCAPES: Record<number, string> = {
   12: "\\f",
 };
 
-// Printable ASCII other than `"` and `\` passes through unchanged. A native
-// regular-expression scan is several times faster than a code-unit loop.
+// Printable ASCII other than `"` and `\` passes through unchanged. The
+// anchored form is checked first: V8 runs it as one tight loop, about twice
+// as fast as an unanchored search for a character to escape. Either is
+// several times faster than a code-unit loop.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 const PRINTABLE = /^[\x20-\x7e]*$/;
 /** Code units of the {@link COMMON_ESCAPES}. */
@@ -92,8 +95,9 @@ function escapeAnyText(text: string): string {
 export function pythonJsonString(text: string): string {
   // Without the `u` flag the regular expressions match single code units,
   // so surrogate pairs come out as two escapes, as in Python.
+  if (PLAIN.test(text)) return `"${text}"`;
+  // Scans only as far as the test above did.
   const first = text.search(NEEDS_ESCAPE);
-  if (first === -1) return `"${text}"`;
   // Printable ASCII with quotes, backslashes and line breaks (log lines):
   // plain-string replaceAll is several times faster than a replace callback
   // per character. Text whose first character to escape is another one

@@ -202,6 +202,25 @@ for (const factory of storageFactories()) {
       assert.equal((await send(t, bob("new pw"), { address: "192.0.2.52" })).body, '{"Code": 0}');
     });
 
+    it("takes a password change and a disable made over another database connection (as by the user command) into account at once", async () => {
+      await addTestAccount(t.storage, "grace@example.org", "grace pw");
+      const grace = (password: string) => frame({ username: "grace@example.org", password });
+      // Remembered: the next sends are answered from the cache.
+      assert.equal((await send(t, grace("grace pw"), { address: "192.0.2.55" })).body, '{"Code": 0}');
+      assert.equal((await send(t, grace("grace pw"), { address: "192.0.2.55" })).body, '{"Code": 0}');
+      const other = await fixture.open();
+      try {
+        assert.equal(await other.setPasswordHash("grace@example.org", await hashPassword("grace new", 4)), true);
+        assert.equal((await send(t, grace("grace pw"), { address: "192.0.2.56" })).json?.Code, ResultCode.AUTH_ERROR);
+        assert.equal((await send(t, grace("grace new"), { address: "192.0.2.56" })).body, '{"Code": 0}');
+        assert.equal((await send(t, grace("grace new"), { address: "192.0.2.56" })).body, '{"Code": 0}');
+        assert.equal(await other.setAccountActive("grace@example.org", false), true);
+        assert.equal((await send(t, grace("grace new"), { address: "192.0.2.57" })).json?.Code, ResultCode.AUTH_ERROR);
+      } finally {
+        await other.close();
+      }
+    });
+
     it("runs bcrypt once for a busy sender, and again only after a password change or past the cache time", async () => {
       await addTestAccount(t.storage, "erin@example.org", "erin pw");
       const verifications = async () => {
