@@ -2,9 +2,9 @@
 // messages sent with the library, the built CLI as a user runs it.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { LightweightPush } from "../../src/index.js";
-import { ListenProcess, SECRET, USERNAME } from "./listen-helpers.js";
-import { RealPushServer } from "./listen-real-server.js";
+import { LightweightPush } from "../../packages/lightweightpush/src/index.js";
+import { ListenProcess, SECRET, USERNAME } from "../../packages/lightweightpush/test/cli/listen-helpers.js";
+import { RealPushServer } from "./support/push-server-process.js";
 
 const PASSWORD = "account password";
 const TT = 1_764_850_000; // 2025-12-04 12:06:40 UTC

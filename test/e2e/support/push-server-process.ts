@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitFor } from "./listen-helpers.js";
+import { waitFor } from "../../../packages/lightweightpush/test/cli/listen-helpers.js";
 
 /** The server's built bin, run as its users run it. */
-const SERVER_BIN = new URL("../../../server/dist/cli/main.js", import.meta.url).pathname;
+const SERVER_BIN = new URL("../../../packages/server/dist/cli/main.js", import.meta.url).pathname;
 
 async function freePort(): Promise<number> {
   const probe = createServer();
