@@ -1,6 +1,6 @@
 // `lightweight-push listen` against a small stand-in server that the test
 // controls event by event (hostile events, cut streams). The same command
-// against the real server is in listen.test.ts.
+// against the real server is in test/e2e/listen.test.ts.
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
