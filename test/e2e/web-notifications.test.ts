@@ -26,39 +26,17 @@ import { after, before, describe, it } from "node:test";
 import { createServer, hashPassword, type PushServer, resolveConfig } from "lightweight-push-server";
 import { LightweightPush, nodeCryptoBackend, prefixedChannel, sealMessage, secureRandom } from "lightweightpush";
 import { type BrowserContext, type CDPSession, chromium, type Page } from "playwright-core";
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE, poll, WAIT_MS } from "./support/browser.js";
 
 const root = new URL("../..", import.meta.url).pathname;
-const WAIT_MS = 20_000;
 const USERNAME = "carol@example.org";
 const PASSWORD = "account password";
 const SECRET = "notification secret";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
 /** Lets a test make the page report itself hidden (`globalThis.__lwpHidden = true`), as a page in a background tab does. */
 const VISIBILITY_HOOK = `
 Object.defineProperty(Document.prototype, "visibilityState", { configurable: true, get() { return globalThis.__lwpHidden ? "hidden" : "visible"; } });
 Object.defineProperty(Document.prototype, "hidden", { configurable: true, get() { return globalThis.__lwpHidden === true; } });
 `;
-
-/** Polls `probe` until it returns a value, for up to {@link WAIT_MS}. */
-async function poll<T>(probe: () => Promise<T | undefined> | T | undefined, what = "condition"): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not met in time`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 interface DaemonNotify {
   readonly event: "notify";
@@ -207,7 +185,7 @@ describe("web app notifications in headless Chromium", { timeout: 180_000 }, () 
     await server.context.storage.addAccount({ username: USERNAME, passwordHash: await hashPassword(PASSWORD, 4), createdAtMs: Date.now() });
     desktop = await NotificationDesktop.start();
     context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: "/usr/bin/chromium",
+      executablePath: CHROMIUM_EXECUTABLE,
       args: CHROMIUM_ARGS,
       env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: desktop.busAddress },
       timeout: 60_000,

@@ -17,33 +17,12 @@ import { createDeliveryExtension, createServer, hashPassword, type PushServer, r
 import { LightweightPush, nodeCryptoBackend, prefixedChannel } from "lightweightpush";
 import { type Browser, chromium } from "playwright-core";
 import { FakePushService } from "../../packages/server/test/fixtures/fake-push-service.ts";
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE, poll, WAIT_MS } from "./support/browser.js";
 
 const root = new URL("../..", import.meta.url).pathname;
-const WAIT_MS = 20_000;
 const USERNAME = "bob@example.org";
 const PASSWORD = "account password";
 const SECRET = "push secret";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-async function poll<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe("Web Push to the web app", { timeout: 120_000 }, () => {
   let dataDir: string;
   let pushService: FakePushService;
@@ -71,7 +50,7 @@ describe("Web Push to the web app", { timeout: 120_000 }, () => {
     });
     baseUrl = await server.listen();
     await server.context.storage.addAccount({ username: USERNAME, passwordHash: await hashPassword(PASSWORD, 4), createdAtMs: Date.now() });
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS, timeout: 60_000 });
   });
 
   after(async () => {

@@ -14,11 +14,11 @@ import { after, before, describe, it } from "node:test";
 import { createServer, hashPassword, type PushServer, resolveConfig } from "lightweight-push-server";
 import { LightweightPush, nodeCryptoBackend, prefixedChannel, sealMessage, secureRandom } from "lightweightpush";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE, poll, WAIT_MS } from "./support/browser.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const distDir = join(root, "packages/web/dist");
 const artifactsDir = join(root, "test-artifacts/web");
-const WAIT_MS = 20_000;
 
 const USERNAME = "alice@example.org";
 const PASSWORD = "account password";
@@ -79,28 +79,6 @@ class TestServer {
     return { id: String(m.id), time: Math.floor(m.timeMs / 1000), channel: m.channel, payload: m.payload };
   }
 }
-
-/** Polls `probe` until it returns a value, for up to {@link WAIT_MS}. */
-async function poll<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let server: TestServer;
 let browser: Browser;
@@ -172,7 +150,7 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
     execFileSync(process.execPath, [join(root, "packages/web/scripts/build.mjs")], { stdio: "ignore" });
     await mkdir(artifactsDir, { recursive: true });
     server = await TestServer.start();
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS, timeout: 60_000 });
   });
 
   after(async () => {
@@ -463,7 +441,8 @@ describe("web app in headless Chromium", { timeout: 240_000 }, () => {
         page.evaluate(async () => {
           const registration = await navigator.serviceWorker.ready;
           const list = await registration.getNotifications();
-          return list.length >= 2
+          // Three notifications: two decrypted from the pushes, one fetched from the server by id (which takes longer).
+          return list.length >= 3
             ? list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction }))
             : undefined;
         }),

@@ -101,8 +101,10 @@ for (const factory of storageFactories()) {
         await waitUntil(() => metrics.count("retried", "fcm", code) + metrics.count("dropped", "fcm", code) > retried + dropped);
         assert.equal(metrics.count("retried", "fcm", code), retried + (outcome === "retry" ? 1 : 0), failure);
         assert.equal(metrics.count("dropped", "fcm", code), dropped + (outcome === "dropped" ? 1 : 0), failure);
-        assert.ok(
-          bed.server.logs.some((line) => line.includes(`"code":${code}`) && line.includes(outcome === "retry" ? "will retry" : "dropped")),
+        // The metric moves before the outbox row is rescheduled; the log line follows that write.
+        await waitUntil(
+          () => bed.server.logs.some((line) => line.includes(`"code":${code}`) && line.includes(outcome === "retry" ? "will retry" : "dropped")),
+          20_000,
           `a log line for ${failure}`,
         );
       }
@@ -360,10 +362,10 @@ for (const factory of storageFactories()) {
   });
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function waitUntil(condition: () => boolean, timeoutMs = 20_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
+    if (Date.now() > deadline) throw new Error(`${what}: not met in time`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
