@@ -103,7 +103,10 @@ for (const factory of storageFactories()) {
         assert.equal(metrics.count("dropped", "fcm", code), dropped + (outcome === "dropped" ? 1 : 0), failure);
         // The metric moves before the outbox row is rescheduled; the log line follows that write.
         await waitUntil(
-          () => bed.server.logs.some((line) => line.includes(`"code":${code}`) && line.includes(outcome === "retry" ? "will retry" : "dropped")),
+          () =>
+            bed.server.logs.some(
+              (line) => line.includes(`"code":${code}`) && line.includes(outcome === "retry" ? "will retry" : "dropped"),
+            ),
           20_000,
           `a log line for ${failure}`,
         );
