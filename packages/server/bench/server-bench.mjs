@@ -21,12 +21,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
-
-const USERNAME = "bench@example.org";
-const PASSWORD = "bench password";
-const CHANNEL = "538113b2_bench";
-const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+import { CHANNEL, cannon, frame, PASSWORD, percentile, post, stopChild, USERNAME } from "./bench-support.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -90,46 +85,6 @@ function startChild(kind, dataDir) {
   });
 }
 
-function stopChild(child) {
-  return new Promise((resolve) => {
-    child.once("exit", resolve);
-    child.disconnect();
-  });
-}
-
-function cannon(options) {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
-  });
-}
-
-function frame(data) {
-  return `{"username": ${JSON.stringify(USERNAME)}, "password": ${JSON.stringify(PASSWORD)}, "channel": ${JSON.stringify(CHANNEL)}, "version": 0.1, "data": ${JSON.stringify(data)}}`;
-}
-
-function post(url, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c) => {
-          text += c;
-        });
-        res.on("end", () => resolve(text));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 function getText(url) {
   return new Promise((resolve, reject) => {
     http
@@ -162,11 +117,6 @@ function fdatasyncLatencyMs(file) {
   }
   times.sort((a, b) => a - b);
   return percentile(times, 50);
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 function rejectedTotal(text) {

@@ -21,15 +21,11 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
 import pg from "pg";
+import { CHANNEL, cannon, frame, PASSWORD, percentile, post, stopChild, USERNAME } from "./bench-support.mjs";
 
-const USERNAME = "bench@example.org";
-const PASSWORD = "bench password";
-const CHANNEL = "538113b2_bench";
 const PAYLOAD =
   "AAECAwQFBgcICQoLDA0OD9cLqeFzpvu9s3k15EBoKIYIyQN1oSYDiNB4nSgZntli6dyX7df50gkhz/++ie5kSR+GnpQyki2sogwpheUxKNGvBDLBrHRpbEJfBzPdEylqZH3ylldK2dosnZGXmAtX1OSMmSePwzLuylEFZM0Mvfo=";
-const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
 
 const { values: opts } = parseArgs({
   options: {
@@ -87,51 +83,6 @@ function startChild(setup) {
     child.once("message", (m) => resolve({ child, url: m.url }));
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
-}
-
-function stopChild(child) {
-  return new Promise((resolve) => {
-    child.once("exit", resolve);
-    child.disconnect();
-  });
-}
-
-function cannon(options) {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
-  });
-}
-
-function frame(data) {
-  return `{"username": ${JSON.stringify(USERNAME)}, "password": ${JSON.stringify(PASSWORD)}, "channel": ${JSON.stringify(CHANNEL)}, "version": 0.1, "data": ${JSON.stringify(data)}}`;
-}
-
-function post(url, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c) => {
-          text += c;
-        });
-        res.on("end", () => resolve(text));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /** Sends/s on `sendUrl`; then fan-out with subscribers on `subscribeUrl`. */
