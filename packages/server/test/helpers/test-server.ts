@@ -65,18 +65,7 @@ export async function startTestServer(fixture: StorageFixture, options: StartTes
     ...options.config,
   });
   const storage = await fixture.open();
-  const logs: string[] = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(
-        ...chunk
-          .toString("utf8")
-          .split("\n")
-          .filter((l) => l !== ""),
-      );
-      done();
-    },
-  });
+  const { logs, logStream } = collectLogLines();
   const server = await createServer(config, { ...options.deps, storage, logStream });
   const url = options.listen === true ? await server.listen() : undefined;
   return { server, storage, config, logs, url, close: () => server.close() };
@@ -128,4 +117,21 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A stream for the server's JSON log, and the lines written to it so far. */
+export function collectLogLines(): { logs: string[]; logStream: Writable } {
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(
+        ...chunk
+          .toString("utf8")
+          .split("\n")
+          .filter((line) => line !== ""),
+      );
+      done();
+    },
+  });
+  return { logs, logStream };
 }

@@ -16,12 +16,11 @@ import { type ClientRequest, request as httpRequest } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import type { ServerConfig } from "../../src/config/config.js";
 import { resolveConfig } from "../../src/config/load.js";
 import { createServer, type PushServer, type ServerDependencies } from "../../src/server.js";
-import { waitFor } from "../helpers/test-server.js";
+import { collectLogLines, waitFor } from "../helpers/test-server.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -303,18 +302,7 @@ export async function startConfiguredServer(
   overrides: Partial<ServerConfig>,
   deps: Pick<ServerDependencies, "extensions"> = {},
 ): Promise<ConfiguredServer> {
-  const logs: string[] = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(
-        ...chunk
-          .toString("utf8")
-          .split("\n")
-          .filter((l) => l !== ""),
-      );
-      done();
-    },
-  });
+  const { logs, logStream } = collectLogLines();
   const config = resolveConfig({
     host: "127.0.0.1",
     port: 0,
