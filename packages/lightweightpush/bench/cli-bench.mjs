@@ -6,9 +6,9 @@
 // median at most 1.5 times `node -e 0`'s.
 //
 // The command is measured as it ships: bin/lightweight-push.cjs, which npm
-// links, loading the bundle the build makes. Extra rows for context: two
-// floors (an empty CommonJS file loading the built-ins any sender needs,
-// and one also making a POST) and the unbundled ES modules tsc emits.
+// links, loading the bundle the build makes. Extra rows for context: floors
+// (an empty CommonJS file loading the built-ins any sender needs, then one
+// also making a POST) and the unbundled ES modules tsc emits.
 // Children get a minimal environment: NODE_EXTRA_CA_CERTS, for one, makes
 // every Node process load a CA file at start-up.
 //
@@ -54,22 +54,33 @@ const env = {
 };
 
 // Floors for any command that sends over HTTP with node:crypto: the
-// built-ins loaded by an otherwise empty CommonJS file, and the same file
-// also making one POST to the server.
+// built-ins loaded by an otherwise empty CommonJS file, the same file also
+// making one POST over node:net (as the command does) and one over
+// node:http, each reading the reply.
 const floorDir = mkdtempSync(join(tmpdir(), "lwp-cli-bench-"));
 const floor = join(floorDir, "floor.cjs");
-writeFileSync(floor, 'require("node:http"); require("node:crypto");\n');
-const floorSend = join(floorDir, "floor-send.cjs");
+writeFileSync(floor, 'require("node:net"); require("node:crypto");\n');
+const { port } = server.address();
+const floorNet = join(floorDir, "floor-net.cjs");
 writeFileSync(
-  floorSend,
+  floorNet,
+  `require("node:crypto");
+const socket = require("node:net").connect(${port}, "127.0.0.1");
+socket.on("data", () => socket.destroy());
+socket.write("POST /push/send.php HTTP/1.1\\r\\nHost: 127.0.0.1:${port}\\r\\nContent-Length: 6\\r\\nConnection: close\\r\\n\\r\\ndata=x");\n`,
+);
+const floorHttp = join(floorDir, "floor-http.cjs");
+writeFileSync(
+  floorHttp,
   `require("node:crypto"); require("node:http").request(${JSON.stringify(endpoint)}, { method: "POST" }, (res) => res.resume()).end("data=x");\n`,
 );
 
 const send = ["-c", "Bench", "--sbj", "Benchmark", "--msg", "One message", "-m", "0"];
 const cases = [
   { name: "node -e 0", args: ["-e", "0"] },
-  { name: "floor: CJS + http, crypto", args: [floor] },
-  { name: "floor: CJS + one POST", args: [floorSend] },
+  { name: "floor: CJS + net, crypto", args: [floor] },
+  { name: "floor: + POST over net", args: [floorNet] },
+  { name: "floor: + POST over http", args: [floorHttp] },
   { name: "lightweight-push --version", args: [bin, "--version"] },
   { name: "lightweight-push send (v1)", args: [bin, ...send] },
   { name: "lightweight-push send (v2)", args: [bin, ...send, "--envelope", "2"] },
@@ -78,17 +89,22 @@ const cases = [
 
 // CPU time (user + system) of each child, reported by a one-line preload on
 // fd 3: on a loaded machine wall time mostly measures waiting for a core,
-// CPU time what the command itself costs. The preload is the same for all rows.
+// CPU time what the command itself costs. The preload costs time itself,
+// which would flatter every ratio, so wall time comes from separate runs
+// without it.
 const cpuProbe = join(mkdtempSync(join(tmpdir(), "lwp-cli-bench-")), "cpu-probe.cjs");
 writeFileSync(cpuProbe, 'process.on("exit",()=>{const u=process.cpuUsage();require("fs").writeSync(3,String((u.user+u.system)/1000))});');
 
 // Asynchronous spawn: the server in this process must keep answering while a child runs.
-function timeOnce(args) {
+function run(args, { probe }) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, ["-r", cpuProbe, ...args], { env, stdio: ["ignore", "ignore", "inherit", "pipe"] });
+    const child = spawn(process.execPath, probe ? ["-r", cpuProbe, ...args] : args, {
+      env,
+      stdio: ["ignore", "ignore", "inherit", probe ? "pipe" : "ignore"],
+    });
     let cpu = "";
-    child.stdio[3].setEncoding("utf8").on("data", (text) => {
+    child.stdio[3]?.setEncoding("utf8").on("data", (text) => {
       cpu += text;
     });
     child.on("error", reject);
@@ -98,6 +114,12 @@ function timeOnce(args) {
       else resolve({ wallMs, cpuMs: Number(cpu) });
     });
   });
+}
+
+async function timeOnce(args) {
+  const { wallMs } = await run(args, { probe: false });
+  const { cpuMs } = await run(args, { probe: true });
+  return { wallMs, cpuMs };
 }
 
 const times = new Map(cases.map((c) => [c.name, []]));

@@ -21,9 +21,9 @@ try {
 } catch {
   // No cache (not built with it): compile without.
 }
-// The wrapper require() puts around a CommonJS file, written out because
-// node:module (Module.wrap, createRequire) loads Node's ES module loader.
-// This file's own require() serves the bundle, which requires only built-ins.
-const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, "utf8")}\n});`;
+// The bundle is written as the function require() wraps a CommonJS file
+// in (node:module's Module.wrap and createRequire would load Node's ES
+// module loader). This file's own require() serves the bundle, which
+// requires only built-ins.
 const bundle = { exports: {} };
-new Script(source, { filename: file, cachedData }).runInThisContext()(bundle.exports, require, bundle, file, dir);
+new Script(readFileSync(file, "utf8"), { filename: file, cachedData }).runInThisContext()(bundle.exports, require, bundle, file, dir);

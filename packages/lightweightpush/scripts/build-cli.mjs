@@ -57,10 +57,20 @@ await build({
   format: "cjs",
   target: "node20",
   logLevel: "warning",
-  // CommonJS has no import.meta: give the bundle its own file URL instead.
-  // "use strict" comes first again, as the ES modules were strict code.
-  define: { "import.meta.url": "__bundleUrl" },
-  banner: { js: '"use strict";\nvar __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // The file is the function require() would wrap a CommonJS file in, so
+  // that the bin compiles it as it is read, without another copy of it.
+  // "use strict" comes first in it, as the ES modules were strict code.
+  // CommonJS has no import.meta: the bundle gets its own file URL instead,
+  // made on first use (only --version needs it; it costs a send 0.3 ms).
+  banner: {
+    js: '(function (exports, require, module, __filename, __dirname) {\n"use strict";\nvar __bundle = { get url() { return require("node:url").pathToFileURL(__filename).href; } };',
+  },
+  footer: { js: "})" },
+  define: { "import.meta.url": "__bundle.url" },
+  // Fewer bytes to read and hold in memory: with the whole file, a send
+  // allocates just enough to set off a garbage collection (about 1 ms).
+  minifyWhitespace: true,
+  minifySyntax: true,
   plugins: [commonJsCreateRequire],
 });
 

@@ -19,8 +19,8 @@
  *
  * @module
  */
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from "../client/lightweight-push.js";
 import { DEFAULT_MAX_RETRIES } from "../client/retry.js";
@@ -136,7 +136,10 @@ const SECRET_KEYS = ["password", "sharedSecret"];
 export function defaultConfigPath(env: Readonly<Record<string, string | undefined>>): string {
   const xdg = env.XDG_CONFIG_HOME;
   // The XDG spec says to ignore a relative XDG_CONFIG_HOME.
-  const base = xdg?.startsWith("/") ? xdg : join(env.HOME || homedir(), ".config");
+  // node:os only when HOME is unset: homedir() reads HOME first anyway,
+  // and loading node:os is start-up time for every send.
+  const home = env.HOME || (createRequire(import.meta.url)("node:os") as typeof import("node:os")).homedir();
+  const base = xdg?.startsWith("/") ? xdg : join(home, ".config");
   return join(base, "lightweight-push", "config.json");
 }
 
@@ -279,6 +282,13 @@ function fromJson(kind: OptionKind, value: unknown, where: string): unknown {
  * missing file the user named is an error.
  */
 function readConfigFile(path: string, explicit: boolean): Record<string, unknown> | undefined {
+  // Usually there is no config file: statSync says so without the cost of
+  // an exception. Any other failure is reported by openSync below.
+  try {
+    if (!explicit && statSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
+  } catch {
+    // Reported by openSync.
+  }
   let fd: number;
   try {
     fd = openSync(path, "r");

@@ -84,20 +84,22 @@ export function processIo(): CliIo {
   // Streams and node:tty are touched only when used: building process.stdout
   // or process.stdin costs start-up time, and a silent send never needs them.
   const outputClosed = new AbortController();
-  let watchingStdout = false;
   return {
     stdout: {
       write: (text) => {
         // Hooked at the first write, before any write can fail: an unhandled EPIPE would crash the process.
-        if (!watchingStdout) {
-          watchingStdout = true;
-          process.stdout.on("error", () => outputClosed.abort());
-        }
+        if (!written.has(process.stdout)) process.stdout.on("error", () => outputClosed.abort());
+        written.add(process.stdout);
         return process.stdout.write(text);
       },
     },
     outputClosed: outputClosed.signal,
-    stderr: { write: (text) => process.stderr.write(text) },
+    stderr: {
+      write: (text) => {
+        written.add(process.stderr);
+        return process.stderr.write(text);
+      },
+    },
     stdin: {
       get isTTY() {
         const { isatty } = createRequire(import.meta.url)("node:tty") as typeof import("node:tty");
@@ -109,6 +111,25 @@ export function processIo(): CliIo {
     clock: systemClock,
     signal: controller.signal,
   };
+}
+
+/** The standard streams a {@link processIo} has written to. */
+const written = new Set<NodeJS.WriteStream>();
+
+/**
+ * Ends the process with `status` once what {@link processIo} wrote to
+ * stdout and stderr has been handed to the system, without waiting for
+ * the event loop to run dry: a finished send would otherwise wait for its
+ * connection to close, about a millisecond of a one-shot send.
+ */
+export function exitOnceWritten(status: number): void {
+  let pending = written.size + 1;
+  const done = (): void => {
+    if (--pending === 0) process.exit(status);
+  };
+  // An empty write calls back after every earlier write to the stream (or on its error).
+  for (const stream of written) stream.write("", done);
+  done();
 }
 
 /** The reason {@link CliIo.signal} aborts with when the user interrupts. */

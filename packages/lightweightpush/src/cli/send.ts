@@ -79,6 +79,8 @@ export async function runSend(argv: readonly string[], io: CliIo): Promise<numbe
       endpoint: config.endpoint,
       envelope: config.envelope,
       checkCertificate: config.checkSslCertificate,
+      // One send, then the process exits: nothing to keep a connection for.
+      keepAlive: false,
       clock: io.clock,
     });
     const receipt = await push.sendMsg(config.subject, message, config.channel, {

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
 import { ResultCode } from "../protocol/codes.js";
+import { postOnce } from "./one-shot-http.js";
 
 /** A request, fully built, not yet sent. */
 export interface PushRequest {
@@ -23,8 +23,19 @@ export interface PushReply {
   readonly body: string;
 }
 
-/** Sends one request; rejects with a {@link TransportError} when no reply came. */
-export type Transport = (request: PushRequest, signal: AbortSignal) => Promise<PushReply>;
+/** How one attempt may go on. */
+export interface AttemptOptions {
+  /** Aborts the attempt. */
+  readonly signal?: AbortSignal | undefined;
+  /** The attempt fails with CLIENT_TIMEOUT_ERROR when no reply came within this time. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Sends one request; rejects with a {@link TransportError} when no reply
+ * came (on abort too: the caller knows its signal).
+ */
+export type Transport = (request: PushRequest, options: AttemptOptions) => Promise<PushReply>;
 
 /** No reply: the connection failed or the attempt timed out. `code` is the client-side result code. */
 export class TransportError extends Error {
@@ -72,32 +83,66 @@ export function buildPushRequest(endpoint: string, frame: string): PushRequest {
   };
 }
 
+/** The attempt's signal: aborts on the caller's signal or after the timeout. */
+function attemptSignal(options: AttemptOptions): AbortSignal {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  return options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+}
+
 function failure(signal: AbortSignal, cause: unknown): TransportError {
   const timedOut = signal.aborted && (signal.reason as { name?: string } | undefined)?.name === "TimeoutError";
   return new TransportError(timedOut ? ResultCode.CLIENT_TIMEOUT_ERROR : ResultCode.CLIENT_CONNECTION_ERROR, { cause });
 }
 
-// node:https pulls in node:tls, a few milliseconds of start-up that a
-// one-shot send to an http:// endpoint would pay for nothing; so it is
-// loaded, synchronously, at the first https request.
-let httpsRequest: typeof import("node:https").request | undefined;
-function loadHttpsRequest(): typeof import("node:https").request {
-  httpsRequest ??= (createRequire(import.meta.url)("node:https") as typeof import("node:https")).request;
-  return httpsRequest;
+// Loaded at the first request that needs them, synchronously: node:https
+// pulls in node:tls, and a one-shot send to an http:// endpoint needs
+// neither (see one-shot-http.ts); each costs it milliseconds of start-up.
+// Typed as https.request, whose options are http.request's plus TLS ones
+// (which http.request ignores).
+type RequestFn = typeof import("node:https").request;
+let httpRequest: RequestFn | undefined;
+let httpsRequest: RequestFn | undefined;
+function loadRequest(protocol: string): RequestFn {
+  const load = createRequire(import.meta.url);
+  if (protocol === "https:") {
+    httpsRequest ??= (load("node:https") as typeof import("node:https")).request;
+    return httpsRequest;
+  }
+  httpRequest ??= (load("node:http") as typeof import("node:http")).request as RequestFn;
+  return httpRequest;
+}
+
+/** Options of {@link nodeTransport}. */
+export interface NodeTransportOptions {
+  /**
+   * Whether to verify the server's TLS certificate.
+   * @default true
+   */
+  readonly checkCertificate?: boolean;
+  /**
+   * Whether connections stay open for the next request (node's global
+   * agent). With `false`, a plain-HTTP request goes out on a connection of
+   * its own through a small HTTP/1.1 client that starts faster: for a
+   * process that sends once and exits.
+   * @default true
+   */
+  readonly keepAlive?: boolean;
 }
 
 /** A {@link Transport} on `node:http` and `node:https`. */
-export function nodeTransport(options: { checkCertificate?: boolean } = {}): Transport {
+export function nodeTransport(options: NodeTransportOptions = {}): Transport {
   const rejectUnauthorized = options.checkCertificate ?? true;
+  const keepAlive = options.keepAlive ?? true;
   const send = (request: PushRequest, signal: AbortSignal, retryStaleSocket: boolean): Promise<PushReply> =>
     new Promise((resolve, reject) => {
       const url = new URL(request.url);
-      const requestFn = url.protocol === "https:" ? loadHttpsRequest() : httpRequest;
+      const requestFn = loadRequest(url.protocol);
       const body = Buffer.from(request.body);
       const req = requestFn(url, {
         method: request.method,
         headers: { ...request.headers, "content-length": String(body.length) },
         rejectUnauthorized,
+        ...(keepAlive ? {} : { agent: false }),
         signal,
       });
       let answered = false;
@@ -121,12 +166,19 @@ export function nodeTransport(options: { checkCertificate?: boolean } = {}): Tra
       });
       req.end(body);
     });
-  return (request, signal) => send(request, signal, true);
+  return (request, attempt) => {
+    if (!keepAlive) {
+      const url = new URL(request.url);
+      if (url.protocol === "http:") return postOnce(url, request, attempt);
+    }
+    return send(request, attemptSignal(attempt), true);
+  };
 }
 
 /** A {@link Transport} on a `fetch` implementation. */
 export function fetchTransport(fetchImpl: typeof fetch): Transport {
-  return async (request, signal) => {
+  return async (request, attempt) => {
+    const signal = attemptSignal(attempt);
     try {
       const response = await fetchImpl(request.url, { method: request.method, headers: request.headers, body: request.body, signal });
       return { status: response.status, body: await response.text() };

@@ -55,8 +55,8 @@ describe("node transport", () => {
     const transport = nodeTransport();
     const request = buildPushRequest(`http://127.0.0.1:${port}/push/send.php`, "{}");
     try {
-      const first = await transport(request, AbortSignal.timeout(10_000));
-      const second = await transport(request, AbortSignal.timeout(10_000));
+      const first = await transport(request, { timeoutMs: 10_000 });
+      const second = await transport(request, { timeoutMs: 10_000 });
       assert.equal(first.body, '{"Code": 0}');
       assert.equal(second.body, '{"Code": 0}');
       assert.deepEqual(requestsPerSocket, [2, 1], "the second send went out on the kept-alive socket, then once more on a new one");
