@@ -9,7 +9,8 @@
 //
 // 1. Authenticated sends/s through POST /push/send.php (every reply must be {"Code": 0}),
 //    beside a bare Fastify hello-world measured in the same run: same autocannon settings and
-//    warm-up, alternating rounds, the median ratio.
+//    warm-up, alternating rounds, the median ratio. For context, a floor: a Fastify route that
+//    reads the same form body and answers a constant, relative to the hello-world.
 // 2. N SSE subscribers on one channel receiving M messages: p50/p99 latency from the
 //    send request to receipt at every subscriber, and the server's own
 //    acceptance-to-write histogram.
@@ -40,10 +41,14 @@ const { values: opts } = parseArgs({
 
 /** Child process: start one server and report its URL to the parent. */
 async function serve(kind, dataDir) {
-  if (kind === "hello") {
+  if (kind === "hello" || kind === "post-floor") {
     const { default: Fastify } = await import("fastify");
     const app = Fastify({ logger: false });
     app.get("/", async () => ({ hello: "world" }));
+    // The framework's own cost of a send-sized form POST: the body read as the send route reads it, a constant answer.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+    app.post("/push/send.php", async (_request, reply) => reply.type("application/json").send('{"Code": 0}'));
     await app.listen({ host: "127.0.0.1", port: 0 });
     process.send({ url: `http://127.0.0.1:${app.server.address().port}` });
     process.on("disconnect", () => app.close().then(() => process.exit(0)));
@@ -149,6 +154,7 @@ async function main() {
     // Both servers stay up (idle while the other is measured) and are measured in alternating rounds, so
     // that a change in the machine's other load during the run affects both sides of the ratio alike.
     const hello = await startChild("hello");
+    const floor = await startChild("post-floor");
     const push = await startChild("push", dataDir);
     const helloOptions = { url: `${hello.url}/`, connections };
     const body = new URLSearchParams({
@@ -163,18 +169,22 @@ async function main() {
       body,
       connections,
     };
+    const floorOptions = { ...sendOptions, url: `${floor.url}/push/send.php` };
     // One request first, so the single bcrypt of the run is not part of the measurement.
     const first = await post(`${push.url}/push/send.php`, body);
     if (first !== '{"Code": 0}') throw new Error(`unexpected reply ${first}`);
     // Warm-up runs (JIT, and for the push server the first growth of the SQLite WAL file) are not measured.
     await cannon({ ...helloOptions, duration: 2 });
+    await cannon({ ...floorOptions, duration: 2 });
     await cannon({ ...sendOptions, duration: 2 });
 
     const helloRates = [];
+    const floorRatios = [];
     const sendRates = [];
     const ratios = [];
     for (let round = 1; round <= rounds; round++) {
       const helloResult = await cannon({ ...helloOptions, duration: durationSeconds });
+      const floorResult = await cannon({ ...floorOptions, duration: durationSeconds });
       const metricsBefore = await getText(`${push.url}/metrics`);
       const sendResult = await cannon({ ...sendOptions, duration: durationSeconds });
       const metrics = await getText(`${push.url}/metrics`);
@@ -183,15 +193,18 @@ async function main() {
       const helloRate = helloResult.requests.average;
       const rate = sendResult.requests.average;
       helloRates.push(helloRate);
+      floorRatios.push(floorResult.requests.average / helloRate);
       sendRates.push(rate);
       ratios.push(rate / helloRate);
       console.log(
-        `round ${round}: fastify hello-world ${helloRate.toFixed(0)} req/s (non-2xx ${helloResult.non2xx}); authenticated sends ${rate.toFixed(0)} req/s (p50 ${sendResult.latency.p50} ms, p99 ${sendResult.latency.p99} ms; ${sendResult["2xx"]} answers, ${accepted} messages accepted and durable; ${rejected === 0 ? "none refused" : `${rejected} REFUSED`}; non-2xx ${sendResult.non2xx}); ratio ${(rate / helloRate).toFixed(2)}`,
+        `round ${round}: fastify hello-world ${helloRate.toFixed(0)} req/s (non-2xx ${helloResult.non2xx}); fastify form POST, constant answer ${floorResult.requests.average.toFixed(0)} req/s; authenticated sends ${rate.toFixed(0)} req/s (p50 ${sendResult.latency.p50} ms, p99 ${sendResult.latency.p99} ms; ${sendResult["2xx"]} answers, ${accepted} messages accepted and durable; ${rejected === 0 ? "none refused" : `${rejected} REFUSED`}; non-2xx ${sendResult.non2xx}); ratio ${(rate / helloRate).toFixed(2)}`,
       );
     }
     await stopChild(hello.child);
+    await stopChild(floor.child);
     const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     console.log(`fastify hello-world:      ${median(helloRates).toFixed(0)} req/s (median of ${rounds} rounds)`);
+    console.log(`form POST floor / hello:  ${median(floorRatios).toFixed(2)} (the framework alone, reading a send-sized form; median of the rounds' ratios)`);
     console.log(`authenticated sends:      ${median(sendRates).toFixed(0)} req/s (median of ${rounds} rounds)`);
     console.log(`sends / hello-world:      ${median(ratios).toFixed(2)} (median of the rounds' ratios)`);
 

@@ -47,7 +47,8 @@ for (const [unit, escaped] of Object.entries(SHORT_ESCAPES)) SHORT_ESCAPE_LETTER
 // Scratch for the general path, reused across calls; kept only up to this size.
 const MAX_KEPT_SCRATCH_BYTES = 64 * 1024;
 let scratch = new Uint8Array(0);
-const asciiDecoder = new TextDecoder();
+// Made on first use, like the one in encoding.ts: most subjects need no escapes.
+let asciiDecoder: TextDecoder | undefined;
 
 /**
  * The general path: escapes in one pass, written as ASCII bytes and decoded
@@ -82,6 +83,7 @@ function escapeAnyText(text: string): string {
     bytes[at++] = HEX_DIGITS[unit & 15] as number;
   }
   bytes[at++] = QUOTE;
+  asciiDecoder ??= new TextDecoder();
   return asciiDecoder.decode(bytes.subarray(0, at));
 }
 
