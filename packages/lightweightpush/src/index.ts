@@ -13,6 +13,6 @@ export { systemClock } from "./client/clock.js";
 export * from "./client/lightweight-push.js";
 export { nodeCryptoBackend } from "./client/node-crypto.js";
 export { DEFAULT_MAX_RETRIES, retryDelayMs } from "./client/retry.js";
-export type { PushReply, PushRequest, Transport } from "./client/transport.js";
+export type { AttemptOptions, NodeTransportOptions, PushReply, PushRequest, Transport } from "./client/transport.js";
 export { buildPushRequest, fetchTransport, nodeTransport } from "./client/transport.js";
 export * from "./protocol/index.js";

@@ -204,7 +204,9 @@ async function main() {
     await stopChild(floor.child);
     const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     console.log(`fastify hello-world:      ${median(helloRates).toFixed(0)} req/s (median of ${rounds} rounds)`);
-    console.log(`form POST floor / hello:  ${median(floorRatios).toFixed(2)} (the framework alone, reading a send-sized form; median of the rounds' ratios)`);
+    console.log(
+      `form POST floor / hello:  ${median(floorRatios).toFixed(2)} (the framework alone, reading a send-sized form; median of the rounds' ratios)`,
+    );
     console.log(`authenticated sends:      ${median(sendRates).toFixed(0)} req/s (median of ${rounds} rounds)`);
     console.log(`sends / hello-world:      ${median(ratios).toFixed(2)} (median of the rounds' ratios)`);
 
