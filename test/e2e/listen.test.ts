@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { LightweightPush } from "../../packages/lightweightpush/src/index.js";
 import { ListenProcess, SECRET, USERNAME } from "../../packages/lightweightpush/test/cli/listen-helpers.js";
+import { runBin } from "../../packages/lightweightpush/test/cli/support/run-bin.js";
 import { RealPushServer } from "./support/push-server-process.js";
 
 const PASSWORD = "account password";
@@ -53,6 +54,38 @@ describe("lightweight-push listen against lightweight-push-server", () => {
     assert.equal(await text.stop("SIGINT"), 0);
     assert.equal(await json.stop("SIGTERM"), 0);
     for (const p of [text, json]) assert.ok(!`${p.stdout}${p.stderr}`.includes(SECRET), "secret in output");
+  });
+
+  test("the command sends to the server (one request per connection, over node:net), listen prints it", { timeout: 90_000 }, async () => {
+    const listener = start(["-c", "Cli", "--json"]);
+    await listener.waitListening();
+    const credentials = {
+      LIGHTWEIGHT_PUSH_USERNAME: USERNAME,
+      LIGHTWEIGHT_PUSH_SHARED_SECRET: SECRET,
+      LIGHTWEIGHT_PUSH_ENDPOINT: server.sendEndpoint,
+    };
+    for (const envelope of ["1", "2"]) {
+      const sent = await runBin(["-c", "Cli", "--sbj", `from the command, v${envelope}`, "--envelope", envelope, "-m", "0"], {
+        env: { ...credentials, LIGHTWEIGHT_PUSH_PASSWORD: PASSWORD },
+        stdin: "piped\ntext",
+      });
+      assert.deepEqual([sent.status, sent.stdout, sent.stderr], [0, "", ""]);
+    }
+    await listener.waitFor(({ stdout }) => lines(stdout).length === 2, "both messages");
+    const shown = lines(listener.stdout).map((l) => JSON.parse(l) as { subject: string; message: string; envelope: number });
+    assert.deepEqual(
+      shown.map((m) => [m.subject, m.message, m.envelope]),
+      [
+        ["from the command, v1", "piped\ntext", 1],
+        ["from the command, v2", "piped\ntext", 2],
+      ],
+    );
+    const refused = await runBin(["-c", "Cli", "--sbj", "wrong password", "--msg", "x"], {
+      env: { ...credentials, LIGHTWEIGHT_PUSH_PASSWORD: "not the password" },
+    });
+    assert.equal(refused.status, 65);
+    assert.match(refused.stderr, /authentication failed \(code 2, AUTH_ERROR\)/);
+    assert.equal(await listener.stop(), 0);
   });
 
   test("a wrong shared secret gives an error line per message and no message line", { timeout: 90_000 }, async () => {
