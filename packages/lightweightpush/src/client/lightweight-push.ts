@@ -154,10 +154,7 @@ export class LightweightPush {
     this.#envelope = envelope;
     this.#transport = options.fetch
       ? fetchTransport(options.fetch)
-      : nodeTransport({
-          ...(options.checkCertificate === undefined ? {} : { checkCertificate: options.checkCertificate }),
-          ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
-        });
+      : nodeTransport({ checkCertificate: options.checkCertificate, keepAlive: options.keepAlive });
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? nodeRandom;
     this.#crypto = options.crypto ?? nodeCryptoBackend;

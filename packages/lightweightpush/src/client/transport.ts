@@ -118,7 +118,7 @@ export interface NodeTransportOptions {
    * Whether to verify the server's TLS certificate.
    * @default true
    */
-  readonly checkCertificate?: boolean;
+  readonly checkCertificate?: boolean | undefined;
   /**
    * Whether connections stay open for the next request (node's global
    * agent). With `false`, a plain-HTTP request goes out on a connection of
@@ -126,7 +126,7 @@ export interface NodeTransportOptions {
    * process that sends once and exits.
    * @default true
    */
-  readonly keepAlive?: boolean;
+  readonly keepAlive?: boolean | undefined;
 }
 
 /** A {@link Transport} on `node:http` and `node:https`. */
