@@ -4,12 +4,10 @@
  * 0.1), opens the envelope with the test account's shared secret, records
  * what it found and answers the scripted result codes.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo, Socket } from "node:net";
 import { nodeCryptoBackend } from "../../../src/client/node-crypto.js";
 import { openMessage } from "../../../src/protocol/message.js";
 import type { PushPayload } from "../../../src/protocol/payload.js";
+import { startLocalPushServer } from "../../client/support/local-push-server.js";
 
 /** Test account; the CLI tests never use other credentials except to test that they are refused. */
 export const TEST_USERNAME = "cli-test@example.org";
@@ -39,29 +37,25 @@ export interface DecryptingPushServer {
 
 /**
  * Starts the server. `codes` are answered in order (`{"Code": n}`); past
- * the end every request gets 0.
+ * the end every request gets 0. A request the bridge would not take is
+ * answered 400 and not recorded.
  */
 export async function startPushServer(
   codes: readonly number[] = [],
   tls?: { readonly key: string; readonly cert: string },
 ): Promise<DecryptingPushServer> {
   const received: ReceivedPush[] = [];
-  const sockets = new Set<Socket>();
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", async () => {
-      const reject = (why: string) => res.writeHead(400, { "content-type": "text/plain" }).end(why);
-      if (req.method !== "POST" || req.url !== "/push/send.php") return reject("wrong method or path");
-      if (req.headers["content-type"] !== "application/x-www-form-urlencoded") return reject("not form-encoded");
-      const frameText = new URLSearchParams(Buffer.concat(chunks).toString("utf8")).get("data");
-      if (frameText === null) return reject("no data field");
+  const server = await startLocalPushServer({
+    ...(tls === undefined ? {} : { tls }),
+    replies: async (_index, request) => {
+      if (request.method !== "POST" || request.path !== "/push/send.php") return [400, "wrong method or path"];
+      if (request.contentType !== "application/x-www-form-urlencoded") return [400, "not form-encoded"];
+      if (request.frame === null) return [400, "no data field"];
       // The frame must carry version as the number 0.1 written with a fraction.
-      if (!frameText.includes('"version": 0.1,')) return reject("version not written as 0.1");
-      const frame = JSON.parse(frameText) as Record<string, unknown>;
-      const { username, password, channel, data, version } = frame;
+      if (!request.frame.includes('"version": 0.1,')) return [400, "version not written as 0.1"];
+      const { username, password, channel, data, version } = JSON.parse(request.frame) as Record<string, unknown>;
       if (typeof username !== "string" || typeof password !== "string" || typeof channel !== "string" || typeof data !== "string") {
-        return reject("frame fields missing");
+        return [400, "frame fields missing"];
       }
       let payload: PushPayload | undefined;
       try {
@@ -71,23 +65,8 @@ export async function startPushServer(
       }
       const code = codes[received.length] ?? 0;
       received.push({ username, password, channel, version, data, payload });
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ Code: code }));
-    });
-  };
-  const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handle) : createServer(handle);
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+      return [200, JSON.stringify({ Code: code })];
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `${tls ? "https" : "http"}://127.0.0.1:${port}/push/send.php`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { endpoint: server.endpoint, received, close: server.close };
 }

@@ -78,11 +78,7 @@ export async function startLocalPushServer(options: LocalPushServerOptions): Pro
   const server: Server = options.tls
     ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handle)
     : createHttpServer(handle);
-  // Track raw sockets so that close() also ends connections left hanging.
-  server.on(options.tls ? "secureConnection" : "connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
+  // Track the TCP sockets (under TLS too) so that close() also ends connections left hanging.
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
