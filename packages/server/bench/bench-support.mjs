@@ -48,6 +48,23 @@ export function post(url, body) {
   });
 }
 
+/**
+ * Sends `count` messages at `perSecond` to `sendUrl`, each carrying its send
+ * time (`t<unix ms>`) as payload, then waits up to 60 s until `done()`
+ * holds (every subscriber has received every message).
+ */
+export async function sendPacedAndWait(sendUrl, count, perSecond, done) {
+  const startedAt = performance.now();
+  for (let i = 0; i < count; i++) {
+    const wait = startedAt + (i * 1000) / perSecond - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const sentAt = performance.timeOrigin + performance.now();
+    void post(`${sendUrl}/push/send.php`, new URLSearchParams({ data: frame(`t${sentAt.toFixed(3)}`) }).toString());
+  }
+  const deadline = Date.now() + 60_000;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 export function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

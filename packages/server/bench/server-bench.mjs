@@ -22,7 +22,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CHANNEL, cannon, frame, PASSWORD, percentile, post, stopChild, USERNAME } from "./bench-support.mjs";
+import { CHANNEL, cannon, frame, PASSWORD, percentile, post, sendPacedAndWait, stopChild, USERNAME } from "./bench-support.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -269,16 +269,7 @@ async function sseBench(url) {
   );
   const before = await getText(`${url}/metrics`);
   const expected = subscriberCount * messageCount;
-  const startedAt = performance.now();
-  for (let i = 0; i < messageCount; i++) {
-    const due = startedAt + (i * 1000) / perSecond;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const sentAt = performance.timeOrigin + performance.now();
-    void post(`${url}/push/send.php`, new URLSearchParams({ data: frame(`t${sentAt.toFixed(3)}`) }).toString());
-  }
-  const deadline = Date.now() + 60_000;
-  while (received < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await sendPacedAndWait(url, messageCount, perSecond, () => received >= expected);
   const after = await getText(`${url}/metrics`);
   for (const req of streams) req.destroy();
   latencies.sort((a, b) => a - b);

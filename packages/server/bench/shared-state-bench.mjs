@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { CHANNEL, cannon, frame, PASSWORD, percentile, post, stopChild, USERNAME } from "./bench-support.mjs";
+import { CHANNEL, cannon, frame, PASSWORD, percentile, post, sendPacedAndWait, stopChild, USERNAME } from "./bench-support.mjs";
 
 const PAYLOAD =
   "AAECAwQFBgcICQoLDA0OD9cLqeFzpvu9s3k15EBoKIYIyQN1oSYDiNB4nSgZntli6dyX7df50gkhz/++ie5kSR+GnpQyki2sogwpheUxKNGvBDLBrHRpbEJfBzPdEylqZH3ylldK2dosnZGXmAtX1OSMmSePwzLuylEFZM0Mvfo=";
@@ -148,16 +148,7 @@ async function fanOut(sendUrl, subscribeUrl) {
     ),
   );
   const expected = subscriberCount * messageCount;
-  const startedAt = performance.now();
-  for (let i = 0; i < messageCount; i++) {
-    const due = startedAt + (i * 1000) / perSecond;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const sentAt = performance.timeOrigin + performance.now();
-    void post(`${sendUrl}/push/send.php`, new URLSearchParams({ data: frame(`t${sentAt.toFixed(3)}`) }).toString());
-  }
-  const deadline = Date.now() + 60_000;
-  while (received < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await sendPacedAndWait(sendUrl, messageCount, perSecond, () => received >= expected);
   for (const req of streams) req.destroy();
   latencies.sort((a, b) => a - b);
   return {
