@@ -54,11 +54,12 @@ interface CacheEntry {
 /**
  * Checks (username, password) pairs.
  *
- * The account row is read for every request (requests arriving in the
- * same event-loop turn share the read), so a password change or a disable
- * made by another process (the `user` command) takes effect at once: a
- * cache entry counts only while the stored hash is the one it was verified
- * against and the account is active. The cache holds a keyed SHA-256
+ * The account is asked of the storage for every request (requests arriving
+ * in the same event-loop turn share the answer), and the storage answers
+ * with the current row, so a password change or a disable made by another
+ * process (the `user` command) takes effect at once: a cache entry counts
+ * only while the stored hash is the one it was verified against and the
+ * account is active. The cache holds a keyed SHA-256
  * fingerprint of the password under a random per-process key, never the
  * password.
  *

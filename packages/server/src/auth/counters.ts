@@ -76,6 +76,8 @@ export class MemoryCounters implements Counters {
   }
 
   async isBlocked(key: string): Promise<boolean> {
+    // Usually nothing is blocked: no key to hash then (this runs twice per send).
+    if (this.#blocks.size === 0) return false;
     const until = this.#blocks.get(key);
     if (until === undefined) return false;
     if (until > this.#now()) return true;

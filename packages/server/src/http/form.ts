@@ -6,6 +6,8 @@
  * @module
  */
 
+import { isUtf8 } from "node:buffer";
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Thrown for a body that is not valid form encoding or not UTF-8. */
@@ -17,6 +19,14 @@ const AMPERSAND = 0x26;
 const EQUALS = 0x3d;
 const PERCENT = 0x25;
 const PLUS = 0x2b;
+
+/** Value of each hex digit's byte, -1 for every other byte. */
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[0x30 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_VALUE[0x41 + i] = 10 + i;
+  HEX_VALUE[0x61 + i] = 10 + i;
+}
 
 /**
  * The first value of field `name` in a form body, or `undefined` when the
@@ -30,13 +40,9 @@ const PLUS = 0x2b;
  * @example
  * readFormField(Buffer.from("data=%7B%7D"), "data") // "{}"
  */
-export function readFormField(body: Uint8Array, name: string): string | undefined {
+export function readFormField(body: Buffer, name: string): string | undefined {
   // Raw (unescaped) bytes must be UTF-8 too.
-  try {
-    utf8.decode(body);
-  } catch {
-    throw new FormEncodingError("form data is not valid UTF-8");
-  }
+  if (!isUtf8(body)) throw new FormEncodingError("form data is not valid UTF-8");
   let found: string | undefined;
   let start = 0;
   while (start <= body.length) {
@@ -55,41 +61,32 @@ export function readFormField(body: Uint8Array, name: string): string | undefine
   return found;
 }
 
-function decodeComponent(body: Uint8Array, from: number, to: number): string {
-  let plain = true;
-  for (let i = from; i < to; i++) {
-    const c = body[i];
-    if (c === PERCENT || c === PLUS) {
-      plain = false;
-      break;
-    }
-  }
-  // Already checked as UTF-8 with the whole body.
-  if (plain) return utf8.decode(body.subarray(from, to));
-  const out = new Uint8Array(to - from);
+/** Reused output of {@link decodeComponent}: a component's bytes are turned into a string before the next one. */
+let scratch = Buffer.allocUnsafe(4096);
+
+function decodeComponent(body: Buffer, from: number, to: number): string {
+  if (scratch.length < to - from) scratch = Buffer.allocUnsafe(to - from);
+  const out = scratch;
   let n = 0;
+  let bits = 0;
   for (let i = from; i < to; i++) {
-    const c = body[i] as number;
-    if (c === PLUS) out[n++] = 0x20;
+    let c = body[i] as number;
+    if (c === PLUS) c = 0x20;
     else if (c === PERCENT) {
-      const hi = hexValue(body[i + 1]);
-      const lo = hexValue(body[i + 2]);
-      if (i + 2 >= to || hi < 0 || lo < 0) throw new FormEncodingError("invalid percent-escape or invalid UTF-8 in form data");
-      out[n++] = (hi << 4) | lo;
+      const hi = i + 2 < to ? (HEX_VALUE[body[i + 1] as number] as number) : -1;
+      const lo = i + 2 < to ? (HEX_VALUE[body[i + 2] as number] as number) : -1;
+      if ((hi | lo) < 0) throw new FormEncodingError("invalid percent-escape or invalid UTF-8 in form data");
+      c = (hi << 4) | lo;
       i += 2;
-    } else out[n++] = c;
+    }
+    bits |= c;
+    out[n++] = c;
   }
+  // ASCII (the usual frame: JSON with base64) needs no UTF-8 decoding.
+  if (bits < 0x80) return out.toString("latin1", 0, n);
   try {
     return utf8.decode(out.subarray(0, n));
   } catch {
     throw new FormEncodingError("invalid percent-escape or invalid UTF-8 in form data");
   }
-}
-
-function hexValue(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lower = c | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
-  return -1;
 }

@@ -97,7 +97,7 @@ export class AccountExistsError extends Error {
  * const [stored] = await storage.insertMessages([{ channel, payload, timeMs: Date.now() }]);
  */
 export interface Storage {
-  /** The account, or `undefined`. On the hot path: keep it one indexed read. */
+  /** The account as currently stored, or `undefined`. On the hot path: keep it one indexed read (or a check that the remembered row is current). */
   getAccount(username: string): Promise<Account | undefined>;
   /** Adds an account; throws {@link AccountExistsError} when the name is taken. */
   addAccount(account: NewAccount): Promise<void>;

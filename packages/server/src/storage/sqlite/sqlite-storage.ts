@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
@@ -24,6 +24,13 @@ import type { WriterData, WriterReply, WriterRequest } from "./writer-worker.js"
 /** File name of the database inside the data directory. */
 export const SQLITE_FILE_NAME = "lightweight-push.db";
 
+/**
+ * Suffix of the account-change marker beside the database file: every
+ * account change, by any process, appends a byte to it after its commit,
+ * so a storage that remembers account rows sees a change with one `fstat`.
+ */
+export const ACCOUNT_MARKER_SUFFIX = "-accounts-changed";
+
 /** Settings of {@link openSqliteStorage}. */
 export interface SqliteStorageOptions {
   /** Database file; created with its directory when missing. */
@@ -41,6 +48,14 @@ export interface SqliteStorageOptions {
    * @default true
    */
   readonly writerThread?: boolean;
+  /**
+   * Longest time an account row read from the database is reused, ms; 0
+   * reads it on every call. Changes made through any storage (the server's
+   * or the `user` command's) are seen at once whatever this is, through the
+   * account-change marker; the bound covers edits made with plain SQL.
+   * @default 1000
+   */
+  readonly accountCacheMs?: number;
 }
 
 interface AccountRow {
@@ -79,11 +94,12 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
     db.close();
     throw error;
   }
-  return new SqliteStorage(db, {
-    path: options.path,
-    busyTimeoutMs: options.busyTimeoutMs ?? 5000,
-    writerThread: options.writerThread ?? true,
-  });
+  return new SqliteStorage(
+    db,
+    { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, writerThread: options.writerThread ?? true },
+    openAccountMarker(`${options.path}${ACCOUNT_MARKER_SUFFIX}`),
+    options.accountCacheMs ?? 1000,
+  );
 }
 
 /** Ends in `.ts` when running from source (tests under tsx), else `.js`. */
@@ -155,6 +171,16 @@ class WriterThread {
   }
 }
 
+/** The account-change marker, opened for appending (created when missing); `undefined` when it cannot be. */
+function openAccountMarker(path: string): number | undefined {
+  try {
+    return openSync(path, "a", 0o600);
+  } catch {
+    // Read-only directory, for instance: account rows are then read on every call.
+    return undefined;
+  }
+}
+
 function migrate(db: Database.Database): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)");
   // IMMEDIATE: a server and a `user` command starting together must not both apply a migration.
@@ -183,10 +209,18 @@ export class SqliteStorage implements Storage {
   readonly #writer: WriterData & { readonly writerThread: boolean };
   #writerThread: WriterThread | undefined;
   #closed = false;
+  /** Descriptor of the account-change marker; `undefined` turns the account cache off. */
+  readonly #marker: number | undefined;
+  readonly #accountCacheMs: number;
+  /** Account rows read since the marker last changed, with when they were read. */
+  readonly #accounts = new Map<string, { readonly account: Account; readonly readAtMs: number }>();
+  #markerSize = -1;
 
-  constructor(db: Database.Database, writer: WriterData & { readonly writerThread: boolean }) {
+  constructor(db: Database.Database, writer: WriterData & { readonly writerThread: boolean }, accountMarker?: number, accountCacheMs = 0) {
     this.#db = db;
     this.#writer = writer;
+    this.#marker = accountMarker;
+    this.#accountCacheMs = accountCacheMs;
     this.#getAccount = db.prepare(
       `SELECT username, password_hash, active, created_at_ms,
               (SELECT group_concat(acl) FROM acl WHERE acl.username = accounts.username) AS acl
@@ -209,10 +243,56 @@ export class SqliteStorage implements Storage {
     return this.getAccountSync(username);
   }
 
-  /** Synchronous {@link SqliteStorage.getAccount}. */
+  /**
+   * Synchronous {@link SqliteStorage.getAccount}. A row read less than
+   * `accountCacheMs` ago is reused while the account-change marker keeps
+   * its size: one `fstat` instead of a read transaction, on the path of
+   * every send.
+   */
   getAccountSync(username: string): Account | undefined {
+    const now = Date.now();
+    if (this.#accountsUnchanged()) {
+      const cached = this.#accounts.get(username);
+      if (cached !== undefined && now - cached.readAtMs < this.#accountCacheMs && now >= cached.readAtMs) return cached.account;
+    }
     const row = this.#getAccount.get(username);
-    return row === undefined ? undefined : toAccount(row);
+    if (row === undefined) {
+      this.#accounts.delete(username);
+      return undefined;
+    }
+    const account = toAccount(row);
+    if (this.#marker !== undefined && this.#accountCacheMs > 0) {
+      // Bounded: the oldest rows go first.
+      if (this.#accounts.size >= MAX_CACHED_ACCOUNTS) this.#accounts.delete(this.#accounts.keys().next().value as string);
+      this.#accounts.set(username, { account, readAtMs: now });
+    }
+    return account;
+  }
+
+  /** Whether no account changed since the cached rows were read; forgets them if one did. */
+  #accountsUnchanged(): boolean {
+    if (this.#marker === undefined || this.#accountCacheMs <= 0) return false;
+    let size: number;
+    try {
+      size = fstatSync(this.#marker).size;
+    } catch {
+      size = -1;
+    }
+    if (size === this.#markerSize && size >= 0) return true;
+    this.#accounts.clear();
+    this.#markerSize = size;
+    return false;
+  }
+
+  /** Tells every storage on this database, in any process, that accounts changed (after the commit). */
+  #accountsChanged(): void {
+    this.#accounts.clear();
+    if (this.#marker === undefined) return;
+    try {
+      writeSync(this.#marker, MARKER_BYTE);
+    } catch {
+      // The change is committed; other servers' cached rows then age out within accountCacheMs.
+    }
   }
 
   async addAccount(account: NewAccount): Promise<void> {
@@ -226,6 +306,7 @@ export class SqliteStorage implements Storage {
       for (const acl of new Set(account.acl ?? [])) grant.run(account.username, acl);
     });
     add.immediate();
+    this.#accountsChanged();
   }
 
   async listAccounts(): Promise<Account[]> {
@@ -240,11 +321,15 @@ export class SqliteStorage implements Storage {
   }
 
   async setAccountActive(username: string, active: boolean): Promise<boolean> {
-    return this.#db.prepare("UPDATE accounts SET active = ? WHERE username = ?").run(active ? 1 : 0, username).changes > 0;
+    const changed = this.#db.prepare("UPDATE accounts SET active = ? WHERE username = ?").run(active ? 1 : 0, username).changes > 0;
+    this.#accountsChanged();
+    return changed;
   }
 
   async setPasswordHash(username: string, passwordHash: string): Promise<boolean> {
-    return this.#db.prepare("UPDATE accounts SET password_hash = ? WHERE username = ?").run(passwordHash, username).changes > 0;
+    const changed = this.#db.prepare("UPDATE accounts SET password_hash = ? WHERE username = ?").run(passwordHash, username).changes > 0;
+    this.#accountsChanged();
+    return changed;
   }
 
   async grantAcl(username: string, acl: number): Promise<boolean> {
@@ -253,7 +338,9 @@ export class SqliteStorage implements Storage {
       this.#db.prepare("INSERT INTO acl (username, acl) VALUES (?, ?) ON CONFLICT DO NOTHING").run(username, acl);
       return true;
     });
-    return grant.immediate();
+    const granted = grant.immediate();
+    this.#accountsChanged();
+    return granted;
   }
 
   async revokeAcl(username: string, acl: number): Promise<boolean> {
@@ -262,7 +349,9 @@ export class SqliteStorage implements Storage {
       this.#db.prepare("DELETE FROM acl WHERE username = ? AND acl = ?").run(username, acl);
       return true;
     });
-    return revoke.immediate();
+    const revoked = revoke.immediate();
+    this.#accountsChanged();
+    return revoked;
   }
 
   async insertMessages(messages: readonly NewMessage[], sendStats: readonly SendStat[] = []): Promise<StoredMessage[]> {
@@ -327,8 +416,13 @@ export class SqliteStorage implements Storage {
     this.#closed = true;
     await this.#writerThread?.close();
     this.#db.close();
+    if (this.#marker !== undefined) closeSync(this.#marker);
   }
 }
+
+/** Most account rows a storage remembers. */
+const MAX_CACHED_ACCOUNTS = 10_000;
+const MARKER_BYTE = new Uint8Array([0x0a]);
 
 function toAccount(row: AccountRow): Account {
   const acl =
