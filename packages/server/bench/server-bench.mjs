@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark of lightweight-push-server on loopback. Prints figures; asserts nothing.
 //
-//   node packages/server/bench/server-bench.mjs [--duration-seconds 5] [--rounds 3] [--connections 50]
+//   node packages/server/bench/server-bench.mjs [--duration-seconds 3] [--rounds 7] [--connections 50]
 //        [--subscribers 1000] [--messages 1000] [--messages-per-second 50] [--skip-sse]
 //
 // Needs the built packages (npm run build). Each server runs in a child process
@@ -26,8 +26,8 @@ import { CHANNEL, cannon, frame, PASSWORD, percentile, post, sendPacedAndWait, s
 
 const { values: opts } = parseArgs({
   options: {
-    "duration-seconds": { type: "string", default: "5" },
-    rounds: { type: "string", default: "3" },
+    "duration-seconds": { type: "string", default: "3" },
+    rounds: { type: "string", default: "7" },
     connections: { type: "string", default: "50" },
     subscribers: { type: "string", default: "1000" },
     messages: { type: "string", default: "1000" },
