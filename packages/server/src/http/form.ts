@@ -75,6 +75,7 @@ function decodeComponent(body: Buffer, from: number, to: number): string {
     else if (c === PERCENT) {
       const hi = i + 2 < to ? (HEX_VALUE[body[i + 1] as number] as number) : -1;
       const lo = i + 2 < to ? (HEX_VALUE[body[i + 2] as number] as number) : -1;
+      // One test for both digits and for an escape cut short: any -1 makes the OR negative.
       if ((hi | lo) < 0) throw new FormEncodingError("invalid percent-escape or invalid UTF-8 in form data");
       c = (hi << 4) | lo;
       i += 2;
