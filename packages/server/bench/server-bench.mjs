@@ -3,12 +3,17 @@
 //
 //   node packages/server/bench/server-bench.mjs [--duration-seconds 3] [--rounds 7] [--connections 50]
 //        [--subscribers 1000] [--messages 1000] [--messages-per-second 50] [--skip-sse]
+//        [--load-generator wrk|autocannon]
 //
 // Needs the built packages (npm run build). Each server runs in a child process
-// so that autocannon and the subscribers do not share its event loop.
+// so that the load generator and the subscribers do not share its event loop.
+// The load generator is wrk where it is installed (apt-get install -y wrk),
+// else autocannon: on two CPUs autocannon's own event loop takes about 20 us
+// of CPU per request, which the push server (event loop and SQLite writer
+// thread) needs more than the single-threaded hello-world; wrk takes less.
 //
 // 1. Authenticated sends/s through POST /push/send.php (every reply must be {"Code": 0}),
-//    beside a bare Fastify hello-world measured in the same run: same autocannon settings and
+//    beside a bare Fastify hello-world measured in the same run: same load-generator settings and
 //    warm-up, alternating rounds, the median ratio. For context, a floor: a Fastify route that
 //    reads the same form body and answers a constant, relative to the hello-world.
 // 2. N SSE subscribers on one channel receiving M messages: p50/p99 latency from the
@@ -22,7 +27,19 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CHANNEL, cannon, frame, PASSWORD, percentile, post, sendPacedAndWait, stopChild, USERNAME } from "./bench-support.mjs";
+import {
+  CHANNEL,
+  cannon,
+  frame,
+  hasWrk,
+  PASSWORD,
+  percentile,
+  post,
+  sendPacedAndWait,
+  stopChild,
+  USERNAME,
+  wrk,
+} from "./bench-support.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -34,6 +51,7 @@ const { values: opts } = parseArgs({
     "messages-per-second": { type: "string", default: "50" },
     "skip-sse": { type: "boolean", default: false },
     "writer-thread": { type: "string", default: "true" },
+    "load-generator": { type: "string" },
     serve: { type: "string" },
     "data-dir": { type: "string" },
   },
@@ -139,9 +157,18 @@ async function main() {
   const durationSeconds = Number(opts["duration-seconds"]);
   const connections = Number(opts.connections);
   const rounds = Number(opts.rounds);
+  const generator = opts["load-generator"] ?? (hasWrk() ? "wrk" : "autocannon");
+  if (generator !== "wrk" && generator !== "autocannon") {
+    console.error(`--load-generator must be wrk or autocannon, not ${generator}`);
+    process.exit(2);
+  }
+  const load = generator === "wrk" ? wrk : cannon;
   console.log(
-    `lightweight-push-server benchmark: ${connections} connections, ${rounds} rounds of ${durationSeconds} s per server, node ${process.version}`,
+    `lightweight-push-server benchmark: ${connections} connections, ${rounds} rounds of ${durationSeconds} s per server, load from ${generator === "wrk" ? "wrk (2 threads)" : "autocannon"}, node ${process.version}`,
   );
+  if (generator === "autocannon" && opts["load-generator"] === undefined) {
+    console.log("(wrk is not installed: apt-get install -y wrk measures with less of the two CPUs taken by the load generator)");
+  }
 
   const dataDir = await mkdtemp(join(tmpdir(), "lwp-bench-"));
   try {
@@ -174,19 +201,19 @@ async function main() {
     const first = await post(`${push.url}/push/send.php`, body);
     if (first !== '{"Code": 0}') throw new Error(`unexpected reply ${first}`);
     // Warm-up runs (JIT, and for the push server the first growth of the SQLite WAL file) are not measured.
-    await cannon({ ...helloOptions, duration: 2 });
-    await cannon({ ...floorOptions, duration: 2 });
-    await cannon({ ...sendOptions, duration: 2 });
+    await load({ ...helloOptions, duration: 2 });
+    await load({ ...floorOptions, duration: 2 });
+    await load({ ...sendOptions, duration: 2 });
 
     const helloRates = [];
     const floorRatios = [];
     const sendRates = [];
     const ratios = [];
     for (let round = 1; round <= rounds; round++) {
-      const helloResult = await cannon({ ...helloOptions, duration: durationSeconds });
-      const floorResult = await cannon({ ...floorOptions, duration: durationSeconds });
+      const helloResult = await load({ ...helloOptions, duration: durationSeconds });
+      const floorResult = await load({ ...floorOptions, duration: durationSeconds });
       const metricsBefore = await getText(`${push.url}/metrics`);
-      const sendResult = await cannon({ ...sendOptions, duration: durationSeconds });
+      const sendResult = await load({ ...sendOptions, duration: durationSeconds });
       const metrics = await getText(`${push.url}/metrics`);
       const accepted = metricValue(metrics, "lwp_messages_accepted_total") - metricValue(metricsBefore, "lwp_messages_accepted_total");
       const rejected = rejectedTotal(metrics) - rejectedTotal(metricsBefore);
@@ -197,7 +224,7 @@ async function main() {
       sendRates.push(rate);
       ratios.push(rate / helloRate);
       console.log(
-        `round ${round}: fastify hello-world ${helloRate.toFixed(0)} req/s (non-2xx ${helloResult.non2xx}); fastify form POST, constant answer ${floorResult.requests.average.toFixed(0)} req/s; authenticated sends ${rate.toFixed(0)} req/s (p50 ${sendResult.latency.p50} ms, p99 ${sendResult.latency.p99} ms; ${sendResult["2xx"]} answers, ${accepted} messages accepted and durable; ${rejected === 0 ? "none refused" : `${rejected} REFUSED`}; non-2xx ${sendResult.non2xx}); ratio ${(rate / helloRate).toFixed(2)}`,
+        `round ${round}: fastify hello-world ${helloRate.toFixed(0)} req/s (non-2xx ${helloResult.non2xx}); fastify form POST, constant answer ${floorResult.requests.average.toFixed(0)} req/s; authenticated sends ${rate.toFixed(0)} req/s (p50 ${sendResult.latency.p50.toFixed(2)} ms, p99 ${sendResult.latency.p99.toFixed(2)} ms; ${sendResult["2xx"]} answers, ${accepted} messages accepted and durable; ${rejected === 0 ? "none refused" : `${rejected} REFUSED`}; non-2xx ${sendResult.non2xx}, socket errors ${sendResult.errors}); ratio ${(rate / helloRate).toFixed(2)}`,
       );
     }
     await stopChild(hello.child);
