@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs, from a fresh clone: Debian packages
-# (Chromium, Redis; PostgreSQL 15 binaries are expected or installed),
+# (Chromium, Redis, wrk for the benchmark; PostgreSQL 15 binaries are
+# expected or installed),
 # npm dependencies, throwaway PostgreSQL and Redis servers on loopback, then
 # `npm test`. Run as root (or with sudo available) on Debian/Ubuntu.
 set -euo pipefail
@@ -13,6 +14,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v dbus-daemon >/dev/null || need+=(dbus-daemon)
 /usr/bin/python3 -c "import dbus, gi" >/dev/null 2>&1 || need+=(python3-dbus python3-gi)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# Not for the tests: the load generator `npm run bench -- server` uses where it is installed.
+command -v wrk >/dev/null || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   sudo=""
