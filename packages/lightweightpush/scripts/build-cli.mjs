@@ -69,8 +69,12 @@ await build({
   define: { "import.meta.url": "__bundle.url" },
   // Fewer bytes to read and hold in memory: with the whole file, a send
   // allocates just enough to set off a garbage collection (about 1 ms).
+  // Short local names save a send another 0.25 ms (300 interleaved runs);
+  // stack traces then show them: the unbundled ES modules run the same
+  // command with the source's names (node dist/cli/main.js ...).
   minifyWhitespace: true,
   minifySyntax: true,
+  minifyIdentifiers: true,
   plugins: [commonJsCreateRequire],
 });
 

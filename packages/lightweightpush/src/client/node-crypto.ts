@@ -63,7 +63,8 @@ function cbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uin
   let stream = cbcStreams.get(key);
   if (!stream) {
     stream = {
-      cipher: createCipheriv("aes-256-cbc", keyObject(key), new Uint8Array(BLOCK)).setAutoPadding(false),
+      // The raw key: created once per key, this cipher has no use for a KeyObject.
+      cipher: createCipheriv("aes-256-cbc", key, new Uint8Array(BLOCK)).setAutoPadding(false),
       previous: new Uint8Array(BLOCK),
     };
     cbcStreams.set(key, stream);

@@ -181,6 +181,42 @@ describe("one-shot HTTP client", () => {
     assert.equal(sockets.length, 1, "no connection for an already aborted signal");
   });
 
+  test("an abort right after the request went out, before the client waits for the reply, still aborts", async () => {
+    let requests = 0;
+    const { port, sockets } = await rawServer(() => {
+      requests++;
+    });
+    const controller = new AbortController();
+    const pending = post(port, { signal: controller.signal });
+    controller.abort(new Error("stop"));
+    const started = Date.now();
+    assert.equal((await rejection(pending)).code, ResultCode.CLIENT_CONNECTION_ERROR);
+    assert.ok(Date.now() - started < 5_000, "rejected on the abort, not at the timeout");
+    for (const socket of sockets) if (!socket.closed) await once(socket, "close");
+    assert.ok(requests <= 1);
+  });
+
+  test("a body that is not ASCII goes out as UTF-8, its Content-Length counting bytes", async () => {
+    let received: Buffer | undefined;
+    let length: string | undefined;
+    const server = createHttpServer((req, res) => {
+      length = req.headers["content-length"];
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        received = Buffer.concat(chunks);
+        res.end('{"Code": 0}');
+      });
+    });
+    const port = await listen(server);
+    const url = new URL(`http://127.0.0.1:${port}/push/send.php`);
+    const body = "data=Gr\u00fc\u00dfe \u{1f514}";
+    await postOnce(url, { url: url.href, method: "POST", headers: {}, body }, { timeoutMs: 10_000 });
+    assert.equal(received?.toString("utf8"), body);
+    assert.equal(length, String(Buffer.byteLength(body)));
+    assert.notEqual(Buffer.byteLength(body), body.length);
+  });
+
   test("credentials in the URL go out as Basic authorization", async () => {
     let authorization: string | undefined;
     const server = createHttpServer((req, res) => {
