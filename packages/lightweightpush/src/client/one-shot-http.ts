@@ -84,26 +84,34 @@ export function postOnce(url: URL, request: PushRequest, options: AttemptOptions
     });
     socket.on("error", (error) => fail(ResultCode.CLIENT_CONNECTION_ERROR, error));
     socket.on("close", () => fail(ResultCode.CLIENT_CONNECTION_ERROR, new BadReplyError("connection closed before a reply")));
-    // write, not end: a half-closed connection reads to some servers and
-    // proxies (nginx among them) as a client that went away.
-    // One string, written as UTF-8: the head is ASCII (URL and header values are).
+    // One string, written as UTF-8 (the head is ASCII: URL and header
+    // values are). write, not end: a half-closed connection reads to some
+    // servers and proxies (nginx among them) as a client that went away.
     socket.write(requestHead(url, request, Buffer.byteLength(request.body)) + request.body);
 
-    // The timer and the abort listener cost about 0.6 ms on their first
-    // use in a process. They are set up once the event loop has polled for
-    // the reply twice (a loopback connection and its write complete in the
-    // first poll): a nearby server has often answered by then, and a
-    // one-shot send that has its reply exits without them. Otherwise they
-    // are in place a fraction of a millisecond after the request left.
-    setImmediate(() =>
+    // The timer and the abort listener cost about 0.3 ms each on their
+    // first use in a process, and a nearby server has often answered
+    // before either is needed. So they are set up one at a time, each once
+    // the event loop has polled for the reply again (a loopback connection
+    // and its write complete in the first poll): the timer after the
+    // second poll, the abort listener after the third. A one-shot send
+    // whose reply is in by then exits without them; otherwise they are in
+    // place within a millisecond of the request leaving.
+    const later = (step: () => void): void => {
       setImmediate(() => {
-        if (settled) return;
-        if (signal?.aborted) return onAbort();
-        signal?.addEventListener("abort", onAbort, { once: true });
+        if (!settled) step();
+      });
+    };
+    later(() =>
+      later(() => {
         timer = setTimeout(
           () => fail(ResultCode.CLIENT_TIMEOUT_ERROR, new BadReplyError(`no reply within ${options.timeoutMs} ms`)),
           Math.min(options.timeoutMs, MAX_TIMER_MS),
         );
+        later(() => {
+          if (signal?.aborted) return onAbort();
+          signal?.addEventListener("abort", onAbort, { once: true });
+        });
       }),
     );
   });
