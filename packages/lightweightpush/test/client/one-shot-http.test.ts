@@ -182,18 +182,17 @@ describe("one-shot HTTP client", () => {
   });
 
   test("an abort right after the request went out, before the client waits for the reply, still aborts", async () => {
-    let requests = 0;
-    const { port, sockets } = await rawServer(() => {
-      requests++;
-    });
+    const { port, sockets } = await rawServer(() => {});
     const controller = new AbortController();
     const pending = post(port, { signal: controller.signal });
-    controller.abort(new Error("stop"));
+    const reason = new Error("stop");
+    controller.abort(reason);
     const started = Date.now();
-    assert.equal((await rejection(pending)).code, ResultCode.CLIENT_CONNECTION_ERROR);
+    const error = await rejection(pending);
+    assert.equal(error.code, ResultCode.CLIENT_CONNECTION_ERROR);
+    assert.equal(error.cause, reason);
     assert.ok(Date.now() - started < 5_000, "rejected on the abort, not at the timeout");
     for (const socket of sockets) if (!socket.closed) await once(socket, "close");
-    assert.ok(requests <= 1);
   });
 
   test("a body that is not ASCII goes out as UTF-8, its Content-Length counting bytes", async () => {
